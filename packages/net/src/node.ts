@@ -11,7 +11,7 @@ import { circuitRelayServer, circuitRelayTransport } from '@libp2p/circuit-relay
 import { privateKeyFromRaw } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import type { PeerInfo, PrivateKey } from '@libp2p/interface';
+import type { PeerDiscovery, PeerInfo, PrivateKey, Startable } from '@libp2p/interface';
 import createDebug from 'debug';
 import { NetError, abortError } from './errors.js';
 
@@ -52,6 +52,8 @@ export interface PairkitServices extends Record<string, unknown> {
   identify: Identify;
   ping: Ping;
   dht: KadDHT;
+  /** Present when mDNS is enabled. */
+  mdns?: PeerDiscovery & Startable;
 }
 
 export type PairkitLibp2p = Libp2p<PairkitServices>;
@@ -115,9 +117,10 @@ export async function createPairkitNode(opts: PairkitNodeOptions): Promise<Pairk
   if (opts.relayServer === true) {
     services.relay = circuitRelayServer({ reservations: { maxReservations: 256 } });
   }
-  const peerDiscovery = [];
+  // mDNS as a service (not in peerDiscovery) so callers can tell mDNS peers from others and
+  // restart it to send an active query.
   if (opts.mdns !== false) {
-    peerDiscovery.push(mdns({ serviceTag: MDNS_SERVICE_TAG, interval: opts.mdnsIntervalMs ?? 10_000 }));
+    services.mdns = mdns({ serviceTag: MDNS_SERVICE_TAG, interval: opts.mdnsIntervalMs ?? 10_000 });
   }
 
   const node = (await createLibp2p({
@@ -126,7 +129,6 @@ export async function createPairkitNode(opts: PairkitNodeOptions): Promise<Pairk
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    peerDiscovery,
     services
   })) as unknown as PairkitLibp2p;
 

@@ -1,0 +1,9 @@
+import type { DeviceRegistry, PairedDevice } from '@pairkit/registry';
+
+export type KnownDevice = PairedDevice;
+
+/** The part of the registry net uses (DeviceRegistry provides it). */
+export type DeviceStore = Pick<
+  DeviceRegistry,
+  'get' | 'findByPeerId' | 'savePairing' | 'touch' | 'remove' | 'pendingRevocations' | 'markRevocationNotified' | 'identity'
+>;
