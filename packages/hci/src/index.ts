@@ -1,1 +1,12 @@
-export {};
+export * from './errors.js';
+export * from './constants.js';
+export * from './address.js';
+export * from './defaults.js';
+export * from './codec/packets.js';
+export * from './codec/struct.js';
+export * from './codec/commands.js';
+export * from './codec/events.js';
+export * from './codec/h4.js';
+export { Reader } from './codec/bytes.js';
+export * from './transport/types.js';
+export * from './transport/pipe.js';
