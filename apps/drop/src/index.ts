@@ -1,1 +1,3 @@
-export {};
+export * from './errors.js';
+export * from './protocol/index.js';
+export * from './transfer.js';

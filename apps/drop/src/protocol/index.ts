@@ -1,0 +1,4 @@
+export * from './frames.js';
+export * from './messages.js';
+export * from './sender.js';
+export * from './receiver.js';

@@ -1,0 +1,186 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile, stat, truncate, writeFile, utimes, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DropError, receiveFiles, sendFiles, type TransferEvent } from '../src/index.js';
+import { duplexPair } from './helpers/duplex.js';
+import { randomFile, sha256File, tempDir } from './helpers/files.js';
+
+async function dirs(t: Parameters<typeof tempDir>[0]): Promise<{ src: string; dst: string }> {
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  const dst = join(root, 'dst');
+  await mkdir(src);
+  await mkdir(dst);
+  return { src, dst };
+}
+
+async function rejection(p: Promise<unknown>): Promise<DropError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof DropError, `expected DropError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the promise to reject');
+}
+
+test('files arrive whole, hash-checked, under their names, with no .part left', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'photo.jpg', 3 * 1024 * 1024 + 17);
+  const b = await randomFile(src, 'empty.txt', 0);
+  const [x, y] = duplexPair({ fragment: 9000 });
+  const events: TransferEvent[] = [];
+  const [sent, received] = await Promise.all([sendFiles(x, [a, b]), receiveFiles(y, { dir: dst, sender: 'dev-a', onEvent: (e) => events.push(e) })]);
+  assert.deepEqual(sent.map((f) => f.name), ['photo.jpg', 'empty.txt']);
+  assert.equal(sent[0]!.sha256, await sha256File(a));
+  assert.deepEqual(received.map((f) => f.sha256), sent.map((f) => f.sha256));
+  assert.equal(await sha256File(join(dst, 'photo.jpg')), await sha256File(a));
+  assert.equal((await stat(join(dst, 'empty.txt'))).size, 0);
+  assert.deepEqual((await readdir(dst)).sort(), ['empty.txt', 'photo.jpg']);
+  const last = events.filter((e) => e.type === 'progress' && e.name === 'photo.jpg').at(-1);
+  assert.deepEqual(last, { type: 'progress', name: 'photo.jpg', bytes: 3 * 1024 * 1024 + 17, size: 3 * 1024 * 1024 + 17 });
+});
+
+test('an existing file is not overwritten: the new one gets a free name', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'notes.txt', 1000);
+  await writeFile(join(dst, 'notes.txt'), 'mine, keep me');
+  const [x, y] = duplexPair();
+  const [, received] = await Promise.all([sendFiles(x, [a]), receiveFiles(y, { dir: dst, sender: 'dev-a' })]);
+  assert.equal(received[0]!.path, join(dst, 'notes (1).txt'));
+  assert.equal(await readFile(join(dst, 'notes.txt'), 'utf8'), 'mine, keep me');
+  assert.equal(await sha256File(join(dst, 'notes (1).txt')), await sha256File(a));
+});
+
+/** Runs a transfer and cancels the sender after `cutAfter` bytes arrived at the receiver. */
+async function interrupted(src: string, dst: string, cutAfter: number, sender = 'dev-a'): Promise<void> {
+  const [x, y] = duplexPair();
+  const ac = new AbortController();
+  const s = sendFiles(x, [src], { signal: ac.signal });
+  const r = receiveFiles(y, {
+    dir: dst,
+    sender,
+    onEvent: (e) => {
+      if (e.type === 'progress' && e.bytes >= cutAfter) ac.abort();
+    },
+  });
+  const [se, re] = await Promise.all([rejection(s), rejection(r)]);
+  assert.equal(se.code, 'DROP_ABORTED');
+  assert.equal(re.code, 'DROP_CLOSED');
+}
+
+test('an interrupted transfer resumes from the partial copy and ends identical', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'big.bin', 6 * 1024 * 1024);
+  await interrupted(a, dst, 2 * 1024 * 1024);
+  const have = (await stat(join(dst, 'big.bin.part'))).size;
+  assert.ok(have >= 2 * 1024 * 1024 && have < 6 * 1024 * 1024, `partial copy of ${have} bytes`);
+  const [x, y] = duplexPair();
+  const events: TransferEvent[] = [];
+  const [, received] = await Promise.all([
+    sendFiles(x, [a], { onEvent: (e) => events.push(e) }),
+    receiveFiles(y, { dir: dst, sender: 'dev-a' }),
+  ]);
+  assert.equal(received[0]!.resumedFrom, have);
+  assert.deepEqual(events.find((e) => e.type === 'file-start'), { type: 'file-start', name: 'big.bin', size: 6 * 1024 * 1024, offset: have, resumed: true });
+  // only the missing part crossed the wire the second time
+  assert.equal(x.written < 6 * 1024 * 1024 - have + 64 * 1024, true, `sent ${x.written}`);
+  assert.equal(await sha256File(join(dst, 'big.bin')), await sha256File(a));
+  assert.deepEqual(await readdir(dst), ['big.bin']);
+});
+
+test('a partial copy that does not match the sender prefix is sent again from zero', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'doc.pdf', 2 * 1024 * 1024);
+  await interrupted(a, dst, 512 * 1024);
+  // corrupt one byte of the partial copy (a receiver crash could leave garbage)
+  const part = join(dst, 'doc.pdf.part');
+  const bytes = await readFile(part);
+  bytes[100] ^= 0xff;
+  await writeFile(part, bytes);
+  const [x, y] = duplexPair();
+  const [, received] = await Promise.all([sendFiles(x, [a]), receiveFiles(y, { dir: dst, sender: 'dev-a' })]);
+  assert.equal(received[0]!.resumedFrom, 0);
+  assert.equal(await sha256File(join(dst, 'doc.pdf')), await sha256File(a));
+});
+
+test('a partial copy from another sender or of a changed file is not resumed', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'v.bin', 8 * 1024 * 1024);
+  await interrupted(a, dst, 256 * 1024, 'dev-other');
+  let [x, y] = duplexPair();
+  let [, received] = await Promise.all([sendFiles(x, [a]), receiveFiles(y, { dir: dst, sender: 'dev-a' })]);
+  assert.equal(received[0]!.resumedFrom, 0);
+  assert.equal(await sha256File(join(dst, 'v.bin')), await sha256File(a));
+
+  const dst2 = join(dst, 'second');
+  await mkdir(dst2);
+  await interrupted(a, dst2, 256 * 1024);
+  await utimes(a, new Date(), new Date(Date.now() + 5000)); // the file was edited since
+  [x, y] = duplexPair();
+  [, received] = await Promise.all([sendFiles(x, [a]), receiveFiles(y, { dir: dst2, sender: 'dev-a' })]);
+  assert.equal(received[0]!.resumedFrom, 0);
+});
+
+test('bytes changed in transit are caught by the hash check and nothing is kept', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'x.bin', 1024 * 1024);
+  let flipped = false;
+  const [x, y] = duplexPair({
+    tamperAtoB: (bytes, before) => {
+      // flip one byte well inside the file data (past the offer and FILE_START frames)
+      if (!flipped && before + bytes.length > 600_000 && bytes.length > 1000) {
+        flipped = true;
+        bytes[500] ^= 0x01;
+      }
+      return bytes;
+    },
+  });
+  const [s, r] = await Promise.allSettled([sendFiles(x, [a]), receiveFiles(y, { dir: dst, sender: 'dev-a' })]);
+  assert.ok(flipped);
+  assert.equal(s.status === 'rejected' && (s.reason as DropError).code, 'DROP_HASH_MISMATCH');
+  assert.equal(r.status === 'rejected' && (r.reason as DropError).code, 'DROP_HASH_MISMATCH');
+  assert.deepEqual(await readdir(dst), []);
+});
+
+test('a declined offer fails the sender with DROP_REJECTED and writes nothing', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'a.bin', 1000);
+  const [x, y] = duplexPair();
+  const [s, r] = await Promise.allSettled([
+    sendFiles(x, [a]),
+    receiveFiles(y, { dir: dst, sender: 'dev-a', decide: (offer) => (offer.files[0]!.size > 10 ? 'too big' : true) }),
+  ]);
+  assert.equal(s.status === 'rejected' && (s.reason as DropError).code, 'DROP_REJECTED');
+  assert.match((s as PromiseRejectedResult).reason.message, /too big/);
+  assert.equal(r.status === 'rejected' && (r.reason as DropError).code, 'DROP_REJECTED');
+  assert.deepEqual(await readdir(dst), []);
+});
+
+test('a missing source file is a usage error before anything is sent', async (t) => {
+  const { src } = await dirs(t);
+  const [x] = duplexPair();
+  const e = await rejection(sendFiles(x, [join(src, 'nope.bin')]));
+  assert.equal(e.code, 'DROP_USAGE');
+  assert.equal(x.written, 0);
+});
+
+test('a file that shrinks while being sent fails with DROP_SOURCE_CHANGED', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 's.bin', 4 * 1024 * 1024);
+  const [x, y] = duplexPair();
+  let cut = false;
+  const [s] = await Promise.allSettled([
+    sendFiles(x, [a], {
+      onEvent: (e) => {
+        if (!cut && e.type === 'progress' && e.bytes > 1024 * 1024) {
+          cut = true;
+          void truncate(a, 1024 * 1024);
+        }
+      },
+    }),
+    receiveFiles(y, { dir: dst, sender: 'dev-a' }),
+  ]);
+  assert.equal(s.status === 'rejected' && (s.reason as DropError).code, 'DROP_SOURCE_CHANGED');
+});
