@@ -29,7 +29,7 @@ export async function queryMdnsNow(node: PairkitLibp2p): Promise<boolean> {
 export async function* discoverCandidates(
   node: PairkitLibp2p,
   sessionId: Uint8Array,
-  opts: { signal: AbortSignal; dht?: boolean }
+  opts: { signal: AbortSignal; dht?: boolean; mdns?: boolean }
 ): AsyncGenerator<Candidate> {
   const queue: Candidate[] = [];
   let wake: (() => void) | undefined;
@@ -43,7 +43,7 @@ export async function* discoverCandidates(
     wake?.();
   };
 
-  const m = node.services.mdns;
+  const m = opts.mdns === false ? undefined : node.services.mdns;
   const onMdns = (e: CustomEvent<PeerInfo>): void => push({ peer: e.detail, source: 'mdns' });
   if (m != null) {
     m.addEventListener('peer', onMdns);

@@ -16,3 +16,13 @@ export { discoverCandidates, queryMdnsNow, type Candidate, type CandidateSource 
 export { FrameStream, DEFAULT_MAX_FRAME, type FrameReadOptions } from './frames.js';
 export { DeviceChannels, CONTROL_PROTOCOL, REMOVED_NOTICE_CONTEXT, type ChannelHandler, type DeviceEvents } from './devices.js';
 export type { DeviceStore, KnownDevice } from './store.js';
+export {
+  PairingService,
+  PAIR_PROTOCOL,
+  type PairedOutcome,
+  type PairingServiceEvents,
+  type PairingServiceOptions,
+  type InitiateOptions,
+  type JoinOptions
+} from './service.js';
+export { ConversationRunner } from './runner.js';
