@@ -152,5 +152,12 @@ export function sqliteError(file: string, err: unknown): RegistryError {
       hint: 'choose a writable folder with --home DIR or PAIRKIT_HOME, or fix its permissions',
     });
   }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new RegistryError('BUSY', `the registry ${file} stayed locked by another process: ${msg}`, {
+      path: file,
+      cause: err,
+      hint: 'another pairkit process is writing; try again',
+    });
+  }
   return new RegistryError('STORAGE', `registry storage error on ${file}: ${msg}`, { path: file, cause: err });
 }

@@ -12,6 +12,7 @@ export type RegistryErrorCode =
   | 'AMBIGUOUS'
   | 'INVALID_INPUT'
   | 'CLOSED'
+  | 'BUSY'
   | 'STORAGE';
 
 export class RegistryError extends Error {

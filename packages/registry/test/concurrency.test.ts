@@ -1,0 +1,28 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DeviceRegistry } from '../src/index.js';
+import { tempHome } from './helpers/fixtures.js';
+import { runChild } from './helpers/proc.js';
+
+test('two processes writing 200 pairings each at once into a fresh home: all 400 are kept', async (t) => {
+  const home = tempHome(t);
+  const barrier = path.join(tempHome(t), 'barrier');
+  fs.mkdirSync(barrier);
+  // Both start on an empty folder, so they also race to create the identity and the schema.
+  const [a, b] = await Promise.all([runChild(['write', home, '200', barrier, '2']), runChild(['write', home, '200', barrier, '2'])]);
+  assert.equal(a.out.ok, true, `${a.out.code}: ${a.out.message} ${a.stderr}`);
+  assert.equal(b.out.ok, true, `${b.out.code}: ${b.out.message} ${b.stderr}`);
+  assert.equal(a.out.written, 200);
+  assert.equal(b.out.written, 200);
+  assert.equal(a.out.deviceId, b.out.deviceId, 'both processes must end up with the same identity');
+
+  const reg = await DeviceRegistry.open({ home });
+  t.after(() => reg.close());
+  const devices = reg.list();
+  assert.equal(devices.length, 400);
+  assert.equal(new Set(devices.map((d) => d.deviceId)).size, 400);
+  assert.ok(devices.every((d) => d.sessionKeys !== undefined));
+  assert.equal(reg.identity().deviceId, a.out.deviceId);
+});
