@@ -88,15 +88,18 @@ export class SimAir extends EventEmitter<SimAirEvents> {
   }
 
   /**
-   * Re-evaluates the air after a GAP change: scanners hear advertisers, initiators
-   * connect to a matching connectable advertiser.
+   * Re-evaluates the air after a GAP change of `source`: a scanner that just started hears
+   * every advertiser, an advertiser that (re)started is heard by every scanner, and
+   * initiators connect to a matching connectable advertiser.
    */
-  update(): void {
+  update(source: SimController): void {
     if (this.closed) return;
     const all = [...this.controllers];
-    for (const scanner of all) {
-      if (!scanner.isScanning) continue;
-      for (const adv of all) if (adv !== scanner && adv.isAdvertising) scanner.hear(adv);
+    if (source.isScanning) {
+      for (const adv of all) if (adv !== source && adv.isAdvertising) source.hear(adv);
+    }
+    if (source.isAdvertising) {
+      for (const scanner of all) if (scanner !== source && scanner.isScanning) scanner.hear(source);
     }
     for (const init of all) {
       if (!init.isInitiating) continue;

@@ -349,14 +349,14 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         const data = r.bytes(len);
         if (opcode === Op.LESetAdvertisingData) this.adv.data = data;
         else this.adv.scanResponse = data;
-        return ok(undefined, () => this.adv.enabled && this.air.update());
+        return ok(undefined, () => this.adv.enabled && this.air.update(this));
       }
       case Op.LESetAdvertisingEnable: {
         const enable = r.u8();
         if (enable > 1) return fail(Status.InvalidHCICommandParameters);
         if (enable === 1 && this.ownAddress(this.adv.ownAddressType) === null) return fail(Status.InvalidHCICommandParameters);
         this.adv.enabled = enable === 1;
-        return ok(undefined, () => this.air.update());
+        return ok(undefined, () => this.air.update(this));
       }
       case Op.LESetScanParameters: {
         const type = r.u8();
@@ -377,7 +377,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         if (enable === 1 && !this.scan.enabled) this.scan.seen = new Set();
         this.scan.enabled = enable === 1;
         this.scan.filterDuplicates = dup === 1;
-        return ok(undefined, () => this.air.update());
+        return ok(undefined, () => this.air.update(this));
       }
       case Op.LECreateConnection:
         return this.createConnection(r, status);
@@ -516,7 +516,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     if (supervisionTimeout < 10 || supervisionTimeout > 3200) return status(Status.InvalidHCICommandParameters);
     if (this.ownAddress(ownAddressType) === null) return status(Status.InvalidHCICommandParameters);
     this.initiating = { filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout };
-    return status(0, () => this.air.update());
+    return status(0, () => this.air.update(this));
   }
 
   private connectionUpdate(r: Reader, status: (s: number, after?: () => void) => Reply): Reply {

@@ -10,11 +10,19 @@ export interface Evt {
 export class Probe {
   readonly events: Evt[] = [];
   readonly acl: Buffer[] = [];
-  constructor(readonly c: SimController) {
+  constructor(
+    readonly c: SimController,
+    init = true,
+  ) {
     c.on('packet', (p) => {
       if (p[0] === 0x04) this.events.push({ code: p[1], params: p.subarray(3) });
       else if (p[0] === 0x02) this.acl.push(p);
     });
+    if (init) {
+      // As a host's init does: the reset default event mask leaves LE Meta (bit 61) masked.
+      this.cmd(OP.SetEventMask, Buffer.from('ffffffffffffff3f', 'hex'));
+      this.clear();
+    }
   }
 
   /** Send a command; returns the Command Complete return parameters or the Command Status status. */
@@ -111,4 +119,27 @@ export function connectPair(central: Probe, peripheral: Probe): [number, number]
   const pc = peripheral.le(0x01).at(-1);
   if (!cc || !pc || cc[0] !== 0 || pc[0] !== 0) throw new Error('no LE Connection Complete on both sides');
   return [cc.readUInt16LE(1), pc.readUInt16LE(1)];
+}
+
+/** Manual timers for SimAir: nothing crosses the air until the test calls `tick()`. */
+export class ManualTimers {
+  private queue: Array<{ fn: () => void; id: number }> = [];
+  private nextId = 1;
+  setTimeout = (fn: () => void, _ms: number): unknown => {
+    const id = this.nextId++;
+    this.queue.push({ fn, id });
+    return id;
+  };
+  clearTimeout = (id: unknown): void => {
+    this.queue = this.queue.filter((e) => e.id !== id);
+  };
+  /** Runs one connection interval: everything scheduled so far (not what that schedules). */
+  tick(): void {
+    const due = this.queue;
+    this.queue = [];
+    for (const e of due) e.fn();
+  }
+  get pending(): number {
+    return this.queue.length;
+  }
 }
