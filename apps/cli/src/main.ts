@@ -20,6 +20,9 @@ import * as list from './commands/list.js';
 import * as show from './commands/show.js';
 import * as remove from './commands/remove.js';
 import * as rename from './commands/rename.js';
+import * as initiate from './commands/initiate.js';
+import * as join from './commands/join.js';
+import * as node from './commands/node.js';
 
 type CommandModule = { register: (program: Command, ctx: CliContext) => void };
 
@@ -29,6 +32,9 @@ const COMMANDS: CommandModule[] = [
   show,
   remove,
   rename,
+  initiate,
+  join,
+  node,
 ];
 
 function cliVersion(): string {
