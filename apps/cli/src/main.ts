@@ -23,6 +23,7 @@ import * as rename from './commands/rename.js';
 import * as initiate from './commands/initiate.js';
 import * as join from './commands/join.js';
 import * as node from './commands/node.js';
+import * as sim from './commands/sim.js';
 
 type CommandModule = { register: (program: Command, ctx: CliContext) => void };
 
@@ -35,6 +36,7 @@ const COMMANDS: CommandModule[] = [
   initiate,
   join,
   node,
+  sim,
 ];
 
 function cliVersion(): string {
