@@ -377,7 +377,13 @@ export class SmpCore {
       this.#buffered.push(Uint8Array.from(raw));
       return;
     }
-    if (!this.pairing || !this.#expect.includes(pdu.code)) {
+    if (!this.pairing) {
+      // Outside a pairing: late PDUs after a failure are dropped; otherwise tell the peer, but
+      // nothing of ours (a finished pairing, an idle link) changes.
+      if (this.#state !== 'failed') this.#sendRaw(encodePdu({ code: C.PAIRING_FAILED, reason: R.UNSPECIFIED_REASON }), now, false);
+      return;
+    }
+    if (!this.#expect.includes(pdu.code)) {
       throw new SmpError(R.UNSPECIFIED_REASON, `UNEXPECTED_PDU_0x${pdu.code.toString(16).padStart(2, '0')}`);
     }
     switch (pdu.code) {
