@@ -1,0 +1,50 @@
+// `pair sim` as a real child process: --json listening line, a TCP client is a controller
+// that answers HCI_Reset, SIGTERM ends it cleanly with exit 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+test('pair sim --json: listening line, Reset answered over H4/TCP, SIGTERM exits 0', async (t) => {
+  const child = spawn(process.execPath, [MAIN, '--json', 'sim', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.exitCode === null && child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const lines = createInterface({ input: child.stdout });
+  const [first] = (await once(lines, 'line')) as [string];
+  const listening = JSON.parse(first) as { event: string; host: string; port: number };
+  assert.equal(listening.event, 'listening');
+  assert.equal(listening.host, '127.0.0.1');
+  assert.ok(listening.port > 0);
+
+  const sock = connect({ host: listening.host, port: listening.port });
+  t.after(() => sock.destroy());
+  await once(sock, 'connect');
+  // HCI_Reset split over two writes: the server must reassemble it.
+  sock.write(Buffer.from([0x01, 0x03]));
+  sock.write(Buffer.from([0x0c, 0x00]));
+  let got = Buffer.alloc(0);
+  while (got.length < 7) got = Buffer.concat([got, (await once(sock, 'data'))[0] as Buffer]);
+  assert.deepEqual(got.subarray(0, 7), Buffer.from([0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00]), 'Command Complete for Reset, status 0');
+  const [clientLine] = (await once(lines, 'line')) as [string];
+  assert.equal(JSON.parse(clientLine).type, 'client');
+
+  child.kill('SIGTERM');
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  assert.equal(signal, null);
+  assert.equal(code, 0, `stderr: ${stderr}`);
+});
+
+test('pair sim: a bad --listen is a usage error (exit 2)', async () => {
+  const child = spawn(process.execPath, [MAIN, 'sim', '--listen', 'nowhere'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 2);
+  assert.match(stderr, /HOST:PORT/);
+});
