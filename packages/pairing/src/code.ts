@@ -61,11 +61,13 @@ export class PairingCode {
     const words = tokens.map((token, i) => {
       const word = resolveWord(token);
       if (word === undefined) {
-        const suggestion = nearestWord(token);
+        // Long pastes are cut short: bounded work and a readable message.
+        const shown = token.length > 24 ? `${token.slice(0, 24)}…` : token;
+        const suggestion = nearestWord(token.slice(0, 16));
         throw new PairingCodeError(
           'UNKNOWN_WORD',
-          `word ${i + 1} "${token}" is not in the word list; did you mean "${suggestion}"?`,
-          { position: i + 1, word: token, suggestion },
+          `word ${i + 1} "${shown}" is not in the word list; did you mean "${suggestion}"?`,
+          { position: i + 1, word: shown, suggestion },
         );
       }
       return word;
@@ -124,33 +126,36 @@ function resolveWord(token: string): string | undefined {
   return word !== undefined && word.startsWith(token) ? word : undefined;
 }
 
-/** Nearest word list entry by Levenshtein distance (first in list order on ties). */
+/**
+ * Nearest word list entry by edit distance (optimal string alignment: insert, delete, substitute,
+ * swap two neighbours, each costing 1). Ties go to a word with the same first letter, then list order.
+ */
 export function nearestWord(token: string): string {
   let best = wordlist[0];
-  let bestDistance = Infinity;
+  let bestScore = Infinity;
   for (const w of wordlist) {
-    const d = editDistance(token, w, bestDistance);
-    if (d < bestDistance) {
-      bestDistance = d;
+    const score = editDistance(token, w) * 2 + (w[0] === token[0] ? 0 : 1);
+    if (score < bestScore) {
+      bestScore = score;
       best = w;
     }
   }
   return best;
 }
 
-function editDistance(a: string, b: string, cap: number): number {
-  if (Math.abs(a.length - b.length) >= cap) return cap;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    let rowMin = i;
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
     for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-      cur.push(v);
-      if (v < rowMin) rowMin = v;
+      if (i === 0) {
+        rows[0].push(j);
+        continue;
+      }
+      let v = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, rows[i - 2][j - 2] + 1);
+      rows[i].push(v);
     }
-    if (rowMin >= cap) return cap;
-    prev = cur;
   }
-  return prev[b.length];
+  return rows[a.length][b.length];
 }

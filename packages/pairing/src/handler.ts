@@ -125,6 +125,7 @@ export class PairingProtocolHandler {
     const key = hex(code.sessionId);
     const existing = this.#bySessionId.get(key);
     if (existing?.open) throw invalid('a session with this code is already open');
+    if (existing?.state === 'completed') throw new PairingProtocolError('CONSUMED', 'this pairing code has already been used');
     const session = new PairingSession(`s${this.#nextId++}`, code, options.now, ttlMs);
     this.#sessions.set(session.id, session);
     this.#bySessionId.set(key, session);

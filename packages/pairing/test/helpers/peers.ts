@@ -52,72 +52,102 @@ export class Side {
   readonly actions: PairingAction[] = [];
   readonly registry = new Map<string, PairingResult>();
   closed = false;
+  commitPending: PairingResult | undefined;
   failed: PairingProtocolError | undefined;
   completed: PairingResult | undefined;
-  constructor(readonly conv: PairingConversation, readonly autoCommit = true) {}
+  constructor(readonly name: 'joiner' | 'initiator', readonly conv: PairingConversation, public autoCommit = true) {}
 }
 
-export interface WireOptions {
+export interface LinkOptions {
   now?: number;
   /** Called for each frame in flight; return the bytes to deliver (or undefined to drop it). */
   tamper?: (frame: Uint8Array, from: 'joiner' | 'initiator', index: number) => Uint8Array | undefined;
-  /** Stop delivering after this many frames in total (simulates a crash/partition). */
-  maxFrames?: number;
-  /** Don't call committed() for this side (simulates a crash before the registry write). */
+  /** Deliver each frame in chunks of this many bytes. */
+  chunk?: number;
+  /** Don't call committed() for this side (a crash before the registry write). */
   noCommit?: 'joiner' | 'initiator';
 }
 
-/** Runs a joiner and an initiator conversation against each other until nothing moves. */
-export function wire(joinerConv: PairingConversation, initiatorConv: PairingConversation, options: WireOptions = {}): { joiner: Side; initiator: Side } {
-  const now = options.now ?? 0;
-  const joiner = new Side(joinerConv, options.noCommit !== 'joiner');
-  const initiator = new Side(initiatorConv, options.noCommit !== 'initiator');
-  const queue: { to: Side; from: Side; bytes: Uint8Array }[] = [];
-  let delivered = 0;
-  const other = (s: Side): Side => (s === joiner ? initiator : joiner);
-  const apply = (side: Side, actions: PairingAction[]): void => {
+/** Two conversations connected back to back by an in-memory stream. */
+export class Link {
+  readonly joiner: Side;
+  readonly initiator: Side;
+  readonly queue: { to: Side; from: Side; bytes: Uint8Array }[] = [];
+  now: number;
+  #index = 0;
+
+  constructor(joinerConv: PairingConversation, initiatorConv: PairingConversation, readonly options: LinkOptions = {}) {
+    this.now = options.now ?? 0;
+    this.joiner = new Side('joiner', joinerConv, options.noCommit !== 'joiner');
+    this.initiator = new Side('initiator', initiatorConv, options.noCommit !== 'initiator');
+    this.apply(this.initiator, initiatorConv.start(this.now));
+    this.apply(this.joiner, joinerConv.start(this.now));
+  }
+
+  other(s: Side): Side {
+    return s === this.joiner ? this.initiator : this.joiner;
+  }
+
+  apply(side: Side, actions: PairingAction[]): void {
     for (const a of actions) {
       side.actions.push(a);
       if (a.type === 'send') {
         side.sent.push(a.frame);
-        queue.push({ to: other(side), from: side, bytes: a.frame });
+        this.queue.push({ to: this.other(side), from: side, bytes: a.frame });
       } else if (a.type === 'commit') {
-        if (side.autoCommit) {
-          side.registry.set(a.result.peer.deviceId, a.result);
-          apply(side, side.conv.committed(now));
-        }
+        side.commitPending = a.result;
+        if (side.autoCommit) this.commit(side);
       } else if (a.type === 'completed') side.completed = a.result;
       else if (a.type === 'failed') side.failed = a.error;
       else if (a.type === 'close') side.closed = true;
     }
-  };
-  apply(initiator, initiatorConv.start(now));
-  apply(joiner, joinerConv.start(now));
-  let index = 0;
-  for (;;) {
-    const item = queue.shift();
-    if (!item) {
-      // EOF after a close: the other end notices.
+  }
+
+  /** The registry write succeeded: tell the conversation. */
+  commit(side: Side): void {
+    const r = side.commitPending;
+    if (!r) throw new Error('nothing to commit');
+    side.commitPending = undefined;
+    side.registry.set(r.peer.deviceId, r);
+    this.apply(side, side.conv.committed(this.now));
+  }
+
+  /** Delivers up to `max` frames in flight. Returns how many were delivered or dropped. */
+  step(max = Infinity): number {
+    let n = 0;
+    while (n < max) {
+      const item = this.queue.shift();
+      if (!item) break;
+      n++;
+      const from = item.from.name;
+      const bytes = this.options.tamper ? this.options.tamper(item.bytes, from, this.#index++) : item.bytes;
+      if (bytes === undefined) continue;
+      const size = this.options.chunk ?? bytes.length;
+      for (let o = 0; o < bytes.length; o += size) this.apply(item.to, item.to.conv.receive(bytes.subarray(o, o + size), this.now));
+    }
+    return n;
+  }
+
+  /** Runs until nothing moves; a closed end is then seen as EOF by the other end. */
+  run(): this {
+    for (;;) {
+      this.step();
       let moved = false;
-      for (const s of [joiner, initiator]) {
-        if (s.closed && !other(s).closed) {
-          const acts = other(s).conv.close(now);
-          other(s).closed = true;
-          apply(other(s), acts);
+      for (const s of [this.joiner, this.initiator]) {
+        const o = this.other(s);
+        if (s.closed && !o.closed) {
+          o.closed = true;
+          this.apply(o, o.conv.close(this.now));
           moved = true;
         }
       }
-      if (!moved) break;
-      continue;
+      if (!moved && this.queue.length === 0) return this;
     }
-    if (options.maxFrames !== undefined && delivered >= options.maxFrames) continue;
-    const from = item.from === joiner ? 'joiner' : 'initiator';
-    const bytes = options.tamper ? options.tamper(item.bytes, from, index++) : item.bytes;
-    if (bytes === undefined) continue;
-    delivered++;
-    apply(item.to, item.to.conv.receive(bytes, now));
   }
-  return { joiner, initiator };
+}
+
+export function wire(joinerConv: PairingConversation, initiatorConv: PairingConversation, options: LinkOptions = {}): Link {
+  return new Link(joinerConv, initiatorConv, options).run();
 }
 
 export const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
