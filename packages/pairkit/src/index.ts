@@ -1,2 +1,11 @@
+// pairkit: the one entry point apps import. See README.md.
+export { Pairkit, PairingInvitation } from './pairkit.js';
+export type { PairkitOptions, DeviceIdentity, InitiateOptions, JoinOptions, RemoveOptions, RemoveResult, ChannelHandler } from './pairkit.js';
+export { Channel, type WaitOptions } from './channel.js';
+export type { Device, DeviceChange, PairingProgress, PairingResult, PairkitEvents } from './events.js';
 export * from './errors.js';
 export * from './aead.js';
+// The lower packages' error classes, so apps can branch on `instanceof` and `code` everywhere.
+export { RegistryError, type RegistryErrorCode, type SessionKeys } from '@pairkit/registry';
+export { NetError, type NetErrorCode } from '@pairkit/net';
+export { PairingCodeError, PairingProtocolError, type PairingCodeErrorCode, type PairingProtocolErrorCode } from '@pairkit/pairing';
