@@ -215,6 +215,11 @@ export class SmpCore {
     return this.#deadline;
   }
 
+  /** The negotiated encryption key size of the current or last pairing. */
+  get keySize(): number {
+    return this.#keySize;
+  }
+
   get model(): ModelChoice | undefined {
     return this.#choice;
   }

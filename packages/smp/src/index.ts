@@ -8,3 +8,6 @@ export * from './address.js';
 export * from './attempts.js';
 export * from './core.js';
 export { fromHex, toHex, reverse, concat, constantTimeEqual, isAllZero } from './bytes.js';
+export * from './link.js';
+export * from './security-manager.js';
+export * from './manager.js';

@@ -1,0 +1,409 @@
+// SecurityManager: SmpCore bound to one LE connection (L2CAP CID 0x0006, encryption, LTK
+// requests) and to a bond store. Events follow node-ble-host's names.
+import { EventEmitter } from 'node:events';
+import createDebug from 'debug';
+import type { BleBond } from '@pairkit/registry';
+import { addressBytes, normalizeAddress, randomAddressKind, type LeAddress } from './address.js';
+import { constantTimeEqual, isAllZero, reverse } from './bytes.js';
+import { PairingFailedReason as R, SmpError, SmpUsageError } from './errors.js';
+import { SmpCore, type PairingResult, type SmpAction, type SmpCoreOptions } from './core.js';
+import { type AssociationModel } from './model.js';
+import { type KeypressTypeValue, type PairingFeatures, AuthReq } from './pdu.js';
+import { ah } from './toolbox.js';
+import { SMP_CID, type SmpLink } from './link.js';
+
+const debug = createDebug('pairkit:smp');
+
+/** Bond storage; DeviceRegistry from @pairkit/registry fits. */
+export interface BondStore {
+  saveBond(bond: Omit<BleBond, 'createdAt'>): unknown;
+  getBond(address: string): BleBond | undefined;
+  listBonds(): BleBond[];
+  removeBond(address: string): boolean;
+  bondsWithIrk(): (BleBond & { irk: Uint8Array })[];
+}
+
+export interface SecurityManagerOptions extends Omit<SmpCoreOptions, 'role' | 'localAddress' | 'peerAddress'> {
+  bonds?: BondStore;
+  /** Central: answer a Security Request by itself (encrypt with a good enough bond, else pair). Default true. */
+  autoSecurityRequest?: boolean;
+  now?: () => number;
+}
+
+export interface PasskeyExchange {
+  model: AssociationModel;
+  /** Six digits to show (Passkey Entry, display side) or to compare (Numeric Comparison). */
+  passkey?: string;
+  /** True when the user must type the peer's passkey: call respond(number). */
+  input: boolean;
+  /** Numeric Comparison: respond(true|false). Passkey input: respond(passkey). Display: nothing to do. */
+  respond(answer: number | boolean): void;
+}
+
+export interface EncryptInfo {
+  securityLevel: 1 | 2 | 3 | 4;
+  keySize: number;
+  authenticated: boolean;
+  secureConnections: boolean;
+  /** Encrypted with a stored bond rather than fresh pairing keys. */
+  fromBond: boolean;
+}
+
+export interface SecurityManagerEvents {
+  /** Peripheral: a central asks to pair (with manualAccept, call accept() or reject()). */
+  pairingRequest: [features: PairingFeatures, decision: { accept(): void; reject(reason?: number): void }];
+  /** Central: the peripheral sent a Security Request. */
+  securityRequest: [authReq: number];
+  passkeyExchange: [exchange: PasskeyExchange];
+  keypress: [notification: KeypressTypeValue];
+  pairingComplete: [result: PairingResult, bond: BleBond | undefined];
+  pairingFailed: [error: SmpError];
+  encrypt: [info: EncryptInfo];
+  timeout: [];
+}
+
+const ZERO8 = new Uint8Array(8);
+
+/** Which bonded peer (if any) an address belongs to: identity address, or an RPA resolved with its IRK. */
+export function resolveBondedPeer(store: BondStore, address: string): BleBond | undefined {
+  const a = normalizeAddress(address);
+  const direct = store.getBond(a);
+  if (direct) return direct;
+  if (randomAddressKind(a) !== 'resolvable') return undefined;
+  const b = addressBytes(a);
+  for (const bond of store.bondsWithIrk()) {
+    if (constantTimeEqual(ah(bond.irk, b.subarray(0, 3)), b.subarray(3))) return bond;
+  }
+  return undefined;
+}
+
+function leAddress(address: string, hciType: number): LeAddress {
+  return { type: hciType === 0 || hciType === 2 ? 'public' : 'random', address: normalizeAddress(address) };
+}
+
+export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
+  readonly link: SmpLink;
+  readonly core: SmpCore;
+  readonly #o: SecurityManagerOptions;
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #pending: { resolve: (r: PairingResult) => void; reject: (e: Error) => void }[] = [];
+  #level: EncryptInfo | undefined;
+  #pairingKeyInUse = false;
+  #lastResult: PairingResult | undefined;
+  #closed = false;
+  readonly #unsubscribe: () => void;
+
+  constructor(link: SmpLink, options: SecurityManagerOptions) {
+    super();
+    this.link = link;
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.core = new SmpCore({
+      ...options,
+      role: link.role,
+      localAddress: leAddress(link.info.localAddress, link.info.localAddressType),
+      peerAddress: leAddress(link.info.peerAddress, link.info.peerAddressType),
+    });
+    const offSmp = link.setFixedChannelHandler(SMP_CID, (pdu) => this.#run(this.core.receive(new Uint8Array(pdu), this.#now())));
+    const onLtk = (e: { rand: Uint8Array; ediv: number }) => void this.#onLtkRequest(e.rand, e.ediv);
+    const onEnc = (e: { status: number; encrypted: boolean }) => this.#onEncryption(e.status === 0 && e.encrypted);
+    const onRefresh = (e: { status: number }) => this.#onEncryption(e.status === 0);
+    const onDisconnect = () => this.close();
+    link.on('ltkRequest', onLtk);
+    link.on('encryptionChange', onEnc);
+    link.on('keyRefresh', onRefresh);
+    link.on('disconnect', onDisconnect);
+    this.#unsubscribe = () => {
+      offSmp();
+      link.off('ltkRequest', onLtk);
+      link.off('encryptionChange', onEnc);
+      link.off('keyRefresh', onRefresh);
+      link.off('disconnect', onDisconnect);
+    };
+  }
+
+  /** 1: no encryption, 2: unauthenticated, 3: authenticated, 4: authenticated SC with a 128-bit key. */
+  get securityLevel(): 1 | 2 | 3 | 4 {
+    return this.link.encrypted && this.#level ? this.#level.securityLevel : 1;
+  }
+
+  get lastResult(): PairingResult | undefined {
+    return this.#lastResult;
+  }
+
+  /** The peer's bond, found by its address on this link (RPAs resolved). */
+  peerBond(): BleBond | undefined {
+    return this.#o.bonds && resolveBondedPeer(this.#o.bonds, this.link.info.peerAddress);
+  }
+
+  /**
+   * Pair now. Central: sends a Pairing Request. Peripheral: sends a Security Request and waits
+   * for the central to pair. Resolves with the result once keys are distributed (and stored).
+   */
+  pair(signal?: AbortSignal): Promise<PairingResult> {
+    this.#assertOpen();
+    signal?.throwIfAborted();
+    const p = this.#waitResult(signal);
+    this.#run(this.core.start(this.#now()));
+    return p;
+  }
+
+  /** Central: encrypt the link with the stored bond. Resolves with the level reached. */
+  async encrypt(signal?: AbortSignal): Promise<EncryptInfo> {
+    this.#assertOpen();
+    if (this.link.role !== 'central') throw new SmpUsageError('NOT_CENTRAL', 'only the central starts encryption');
+    const bond = this.peerBond();
+    if (!bond?.ltk) throw new SmpUsageError('NO_BOND', `no bond with ${this.link.info.peerAddress}`);
+    const info = infoFromBond(bond);
+    this.#level = info;
+    const rand = bond.secureConnections ? ZERO8 : bond.rand ?? ZERO8;
+    await this.link.startEncryption(reverse(bond.ltk), bond.secureConnections ? 0 : bond.ediv ?? 0, reverse(rand), signal);
+    return info;
+  }
+
+  /** Answer a passkey request (0..999999). */
+  passkey(passkey: number): void {
+    this.#run(this.core.passkeyEntered(passkey, this.#now()));
+  }
+
+  /** Answer a numeric comparison. */
+  confirm(accepted: boolean): void {
+    this.#run(this.core.confirmNumericComparison(accepted, this.#now()));
+  }
+
+  sendKeypress(notification: KeypressTypeValue): void {
+    this.#run(this.core.sendKeypress(notification, this.#now()));
+  }
+
+  /** Stop a running pairing with a reason (default UNSPECIFIED_REASON). */
+  cancel(reason: number = R.UNSPECIFIED_REASON): void {
+    this.#run(this.core.cancel(reason, this.#now()));
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#unsubscribe();
+    const err = new SmpUsageError('CLOSED', 'security manager closed (link gone)');
+    for (const p of this.#pending.splice(0)) p.reject(err);
+  }
+
+  // ---- internals ----
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SmpUsageError('CLOSED', 'security manager is closed');
+  }
+
+  #waitResult(signal?: AbortSignal): Promise<PairingResult> {
+    return new Promise<PairingResult>((resolve, reject) => {
+      const entry = {
+        resolve: (r: PairingResult) => (signal?.removeEventListener('abort', onAbort), resolve(r)),
+        reject: (e: Error) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      };
+      const onAbort = () => {
+        this.#pending = this.#pending.filter((p) => p !== entry);
+        if (this.core.pairing) this.cancel(R.UNSPECIFIED_REASON);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.push(entry);
+    });
+  }
+
+  #run(actions: SmpAction[]): void {
+    for (const a of actions) this.#act(a);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const d = this.core.deadline;
+    if (d === undefined || this.#closed) return;
+    this.#timer = setTimeout(() => this.#run(this.core.tick(this.#now())), Math.max(0, d - this.#now()) + 1);
+    this.#timer.unref();
+  }
+
+  #send(pdu: Uint8Array): void {
+    this.link.sendFixed(SMP_CID, pdu).catch((e: Error) => debug('SMP send failed: %s', e.message));
+  }
+
+  #act(a: SmpAction): void {
+    switch (a.type) {
+      case 'send':
+        this.#send(a.pdu);
+        return;
+      case 'pairingRequest': {
+        const decision = {
+          accept: () => this.#run(this.core.acceptPairingRequest(this.#now())),
+          reject: (reason: number = R.PAIRING_NOT_SUPPORTED) => this.cancel(reason),
+        };
+        this.emit('pairingRequest', a.features, decision);
+        return;
+      }
+      case 'securityRequest':
+        this.emit('securityRequest', a.authReq);
+        if (this.#o.autoSecurityRequest !== false) void this.#answerSecurityRequest(a.authReq);
+        return;
+      case 'pairingStarted':
+        debug('pairing: %s (%s)', a.choice.model, a.choice.secureConnections ? 'SC' : 'legacy');
+        return;
+      case 'displayPasskey':
+        this.#exchange({ model: 'PasskeyEntry', passkey: a.passkey, input: false, respond: () => {} }, false);
+        return;
+      case 'passkeyRequest':
+        this.#exchange({ model: 'PasskeyEntry', input: true, respond: (v) => this.passkey(Number(v)) }, true, R.PASSKEY_ENTRY_FAILED);
+        return;
+      case 'numericComparison':
+        this.#exchange({ model: 'NumericComparison', passkey: a.value, input: false, respond: (v) => this.confirm(v === true) }, true, R.NUMERIC_COMPARISON_FAILED);
+        return;
+      case 'keypress':
+        this.emit('keypress', a.notification);
+        return;
+      case 'startEncryption':
+        this.#pairingKeyInUse = true;
+        this.link.startEncryption(reverse(a.ltk), a.ediv, reverse(a.rand)).catch((e: Error) => {
+          debug('encryption with the pairing key failed: %s', e.message);
+          this.#run(this.core.encryptionChanged(false, this.#now()));
+        });
+        return;
+      case 'encryptionKey':
+        // The central's LTK Request (EDIV 0, Rand 0) will be answered with this key.
+        this.#pairingKeyInUse = true;
+        this.#pendingKey = a.ltk;
+        return;
+      case 'complete':
+        this.#complete(a.result);
+        return;
+      case 'failed':
+        debug('pairing failed: %s%s', a.error.message, a.remote ? ' (peer)' : '');
+        this.#pendingKey = undefined;
+        this.emit('pairingFailed', a.error);
+        for (const p of this.#pending.splice(0)) p.reject(a.error);
+        return;
+      case 'timeout':
+        this.emit('timeout');
+        for (const p of this.#pending.splice(0)) p.reject(new SmpUsageError('SMP_TIMEOUT', 'SMP timed out (30 s)'));
+        return;
+    }
+  }
+
+  #pendingKey: Uint8Array | undefined;
+
+  /** A user interaction; with nobody listening an input cannot happen, so the pairing fails. */
+  #exchange(x: PasskeyExchange, needsAnswer: boolean, failReason?: number): void {
+    if (this.listenerCount('passkeyExchange') === 0 && needsAnswer) {
+      this.cancel(failReason);
+      return;
+    }
+    this.emit('passkeyExchange', x);
+  }
+
+  #complete(result: PairingResult): void {
+    this.#lastResult = result;
+    let bond: BleBond | undefined;
+    if (result.bonded && this.#o.bonds) {
+      try {
+        bond = this.#storeBond(result);
+      } catch (e) {
+        debug('bond not stored: %s', (e as Error).message);
+      }
+    }
+    this.emit('pairingComplete', result, bond);
+    for (const p of this.#pending.splice(0)) p.resolve(result);
+  }
+
+  #storeBond(r: PairingResult): BleBond {
+    const id = r.peerKeys.identityAddress ?? leAddress(this.link.info.peerAddress, this.link.info.peerAddressType);
+    const bond: Omit<BleBond, 'createdAt'> = {
+      address: id.address,
+      addressType: id.type,
+      irk: r.peerKeys.irk && !isAllZero(r.peerKeys.irk) ? r.peerKeys.irk : undefined,
+      ltk: r.secureConnections ? r.ltk : r.peerKeys.ltk,
+      ediv: r.secureConnections ? 0 : r.peerKeys.ediv,
+      rand: r.secureConnections ? ZERO8 : r.peerKeys.rand,
+      localLtk: r.secureConnections ? undefined : r.localKeys.ltk,
+      localEdiv: r.secureConnections ? undefined : r.localKeys.ediv,
+      localRand: r.secureConnections ? undefined : r.localKeys.rand,
+      csrk: r.peerKeys.csrk,
+      linkKey: r.linkKey,
+      keySize: r.keySize,
+      authenticated: r.authenticated,
+      secureConnections: r.secureConnections,
+    };
+    this.#o.bonds!.saveBond(bond);
+    return { ...bond, createdAt: this.#now() };
+  }
+
+  #onEncryption(encrypted: boolean): void {
+    if (encrypted) {
+      if (this.#pairingKeyInUse) {
+        const choice = this.core.model;
+        const keySize = this.core.keySize;
+        const authenticated = choice?.authenticated ?? false;
+        const sc = choice?.secureConnections ?? false;
+        this.#level = { securityLevel: authenticated ? (sc && keySize === 16 ? 4 : 3) : 2, keySize, authenticated, secureConnections: sc, fromBond: false };
+      } else if (!this.#level) {
+        const bond = this.peerBond();
+        if (bond) this.#level = infoFromBond(bond);
+      }
+      if (this.#level) this.emit('encrypt', this.#level);
+    }
+    this.#pairingKeyInUse = false;
+    // Key distribution starts once the link is encrypted with the new key.
+    if (this.core.state === 'encrypting') this.#run(this.core.encryptionChanged(encrypted, this.#now()));
+  }
+
+  async #onLtkRequest(rand: Uint8Array, ediv: number): Promise<void> {
+    try {
+      const zero = ediv === 0 && isAllZero(rand);
+      if (zero && this.#pendingKey) {
+        const key = this.#pendingKey;
+        this.#pendingKey = undefined;
+        await this.link.ltkReply(reverse(key));
+        return;
+      }
+      const bond = this.peerBond();
+      if (bond) {
+        if (bond.secureConnections && zero && bond.ltk) {
+          this.#level = infoFromBond(bond);
+          await this.link.ltkReply(reverse(bond.ltk));
+          return;
+        }
+        // Legacy: the central names the LTK we gave it by EDIV and Rand (Rand arrives LSB first).
+        if (!bond.secureConnections && bond.localLtk && bond.localEdiv === ediv && bond.localRand && constantTimeEqual(reverse(rand), bond.localRand)) {
+          this.#level = infoFromBond(bond);
+          await this.link.ltkReply(reverse(bond.localLtk));
+          return;
+        }
+      }
+      await this.link.ltkNegativeReply();
+    } catch (e) {
+      debug('LTK request: %s', (e as Error).message);
+    }
+  }
+
+  /** Central (2.4.6): encrypt with a bond that meets the request, else pair. */
+  async #answerSecurityRequest(authReq: number): Promise<void> {
+    const bond = this.peerBond();
+    const wantsMitm = (authReq & AuthReq.MITM) !== 0;
+    const wantsSc = (authReq & AuthReq.SC) !== 0 && this.#o.secureConnections !== false;
+    try {
+      if (bond?.ltk && (!wantsMitm || bond.authenticated) && (!wantsSc || bond.secureConnections)) {
+        await this.encrypt();
+        return;
+      }
+      if (this.link.encrypted && this.#level && (!wantsMitm || this.#level.authenticated)) return;
+      await this.pair();
+    } catch (e) {
+      debug('answer to Security Request: %s', (e as Error).message);
+    }
+  }
+}
+
+function infoFromBond(bond: BleBond): EncryptInfo {
+  const level = bond.authenticated ? (bond.secureConnections && bond.keySize === 16 ? 4 : 3) : 2;
+  return { securityLevel: level, keySize: bond.keySize, authenticated: bond.authenticated, secureConnections: bond.secureConnections, fromBond: true };
+}
