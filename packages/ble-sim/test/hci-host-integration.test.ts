@@ -1,0 +1,254 @@
+// Owned by engineer HCI: @pairkit/hci's host (HciHost) end to end on ble-sim controllers.
+// It lives here because ble-sim depends on hci (hci cannot depend on ble-sim).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  BtsnoopWriter,
+  HciError,
+  HciHost,
+  HciStatus,
+  fromPacketPort,
+  readBtsnoop,
+  type HciConnection,
+  type HciTransport,
+} from '@pairkit/hci';
+import { SimAir, SimServer, SimTransport } from '../src/index.js';
+import { advertise as bhAdvertise, createManager, scanFor as bhScanFor, connect as bhConnect } from './helpers/ble-host.js';
+
+type Opts = { aclDataPacketLength?: number; totalNumAclDataPackets?: number };
+
+async function hostOn(air: SimAir, opts: Opts = {}, wrap?: (t: HciTransport) => HciTransport): Promise<HciHost> {
+  let t: HciTransport = fromPacketPort(new SimTransport(air.createController(opts)));
+  if (wrap) t = wrap(t);
+  const host = new HciHost(t);
+  await host.init();
+  return host;
+}
+
+/** A advertises with `name`, B scans for it and connects: returns [central on B, peripheral on A]. */
+async function link(a: HciHost, b: HciHost, name = 'pairkit-test'): Promise<[HciConnection, HciConnection]> {
+  await a.startAdvertising({ data: { flags: 0x06, completeLocalName: name } });
+  const accepted = a.accept();
+  const seen = await b.scanFor((r) => r.ad?.completeLocalName === name, { timeoutMs: 5000 });
+  assert.equal(seen.address, a.address, 'the report carries the advertiser address');
+  const central = await b.connect(seen.address, { addressType: seen.addressType });
+  const peripheral = await accepted;
+  return [central, peripheral];
+}
+
+const pattern = (n: number, seed: number) => {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 0xff;
+  return b;
+};
+
+test('HciHost initialises on ble-sim (buffer sizes, BD_ADDR, static random address)', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const host = await hostOn(air, { aclDataPacketLength: 64, totalNumAclDataPackets: 3 });
+  t.after(() => host.close());
+  assert.equal(host.info?.aclBuffers.maxLength, 64);
+  assert.equal(host.info?.aclBuffers.total, 3);
+  assert.match(host.address, /^[C-F][0-9A-F]:/, 'static random: two top bits set');
+  assert.match(host.info!.bdAddr, /^([0-9A-F]{2}:){5}[0-9A-F]{2}$/);
+});
+
+test('two hosts connect; disconnect reasons 0x13 remote and 0x16 local', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const [central, peripheral] = await link(a, b);
+  assert.equal(central.role, 'central');
+  assert.equal(peripheral.role, 'peripheral');
+  assert.equal(central.info.peerAddress, a.address);
+  assert.equal(peripheral.info.peerAddress, b.address);
+  const remoteSaw = new Promise<number>((r) => peripheral.once('disconnect', r));
+  const local = await central.disconnect(HciStatus.Remote_User_Terminated_Connection);
+  assert.equal(local, HciStatus.Connection_Terminated_By_Local_Host);
+  assert.equal(await remoteSaw, HciStatus.Remote_User_Terminated_Connection);
+  assert.equal(a.connections.size + b.connections.size, 0);
+});
+
+test('two hosts move 1 MB each way over an LE credit-based channel', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air, { aclDataPacketLength: 251, totalNumAclDataPackets: 8 });
+  const b = await hostOn(air, { aclDataPacketLength: 27, totalNumAclDataPackets: 4 });
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const serverSide = new Promise<import('@pairkit/hci').L2capChannel>((resolve) => a.listen(0x80, (ch) => resolve(ch), { mtu: 4096, mps: 247, initialCredits: 8 }));
+  const [central] = await link(a, b);
+  const client = await central.openChannel(0x80, { mtu: 2000, mps: 100, initialCredits: 5 });
+  const server = await serverSide;
+  assert.equal(client.peerMtu, 4096);
+  assert.equal(server.peerMtu, 2000);
+  const size = 1 << 20;
+  const fromB = pattern(size, 1);
+  const fromA = pattern(size, 2);
+  const pump = async (ch: typeof client, data: Buffer) => {
+    for (let off = 0; off < data.length; off += ch.peerMtu) await ch.write(data.subarray(off, off + ch.peerMtu));
+  };
+  const drain = async (ch: typeof client, n: number) => {
+    const parts: Buffer[] = [];
+    let got = 0;
+    for await (const sdu of ch) {
+      parts.push(sdu);
+      got += sdu.length;
+      if (got >= n) break;
+    }
+    return Buffer.concat(parts);
+  };
+  const [gotAtA, gotAtB] = await Promise.all([drain(server, size), drain(client, size), pump(client, fromB), pump(server, fromA)]);
+  assert.ok(gotAtA.equals(fromB), 'A received B\'s megabyte intact');
+  assert.ok(gotAtB.equals(fromA), 'B received A\'s megabyte intact');
+  const closedAtA = new Promise((r) => server.once('close', r));
+  await client.close();
+  await closedAtA;
+  assert.ok(server.closed);
+});
+
+test('LE credit-based connection to an unknown PSM is refused with SPSM not supported', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const [central] = await link(a, b);
+  await assert.rejects(central.openChannel(0x99), (e: unknown) => e instanceof HciError && e.code === 'L2CAP_REFUSED' && e.status === 0x0002);
+});
+
+test('encryption: same LTK encrypts both sides; negative reply gives 0x06; different LTKs drop the link with 0x3D', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const ltk = Buffer.alloc(16, 0x5a);
+  const rand = Buffer.from('0102030405060708', 'hex');
+
+  // 1. matching keys
+  let [central, peripheral] = await link(a, b, 'enc-ok');
+  peripheral.on('ltkRequest', ({ rand: r, ediv }) => {
+    assert.deepEqual(r, rand);
+    assert.equal(ediv, 0x1234);
+    void peripheral.ltkReply(ltk);
+  });
+  const periphEnc = new Promise<{ encrypted: boolean }>((r) => peripheral.once('encryptionChange', r));
+  await central.startEncryption(ltk, 0x1234, rand);
+  assert.equal(central.encrypted, true);
+  assert.equal((await periphEnc).encrypted, true);
+  await central.disconnect();
+
+  // 2. the peripheral has no key
+  [central, peripheral] = await link(a, b, 'enc-missing');
+  peripheral.on('ltkRequest', () => void peripheral.ltkNegativeReply());
+  await assert.rejects(central.startEncryption(ltk, 0, rand), (e: unknown) => e instanceof HciError && e.status === HciStatus.PIN_or_Key_Missing);
+  assert.equal(central.encrypted, false);
+  if (central.connected) await central.disconnect();
+
+  // 3. different keys
+  [central, peripheral] = await link(a, b, 'enc-mismatch');
+  peripheral.on('ltkRequest', () => void peripheral.ltkReply(Buffer.alloc(16, 0x77)));
+  const periphDrop = new Promise<number>((r) => peripheral.once('disconnect', r));
+  await assert.rejects(
+    central.startEncryption(ltk, 0, rand),
+    (e: unknown) => e instanceof HciError && e.code === 'DISCONNECTED' && e.status === HciStatus.Connection_Terminated_due_to_MIC_Failure,
+  );
+  assert.equal(await periphDrop, HciStatus.Connection_Terminated_due_to_MIC_Failure);
+});
+
+test('connect aborted with AbortSignal sends LE Create Connection Cancel', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const b = await hostOn(air);
+  t.after(() => b.close());
+  const ac = new AbortController();
+  const p = b.connect('C1:22:33:44:55:66', { signal: ac.signal });
+  setTimeout(() => ac.abort(), 20);
+  await assert.rejects(p, (e: unknown) => e instanceof HciError && e.code === 'ABORTED');
+  assert.equal(b.connections.size, 0);
+});
+
+test('HciHost over H4/TCP to a SimServer (tcp: URI), with a BTSnoop capture that parses back', async (t) => {
+  const air = new SimAir();
+  const server = new SimServer(air);
+  const { port } = await server.listen(0);
+  const dir = await mkdtemp(join(tmpdir(), 'pairkit-hci-'));
+  t.after(async () => {
+    await server.close();
+    air.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const file = join(dir, 'capture.btsnoop');
+  const a = await HciHost.open(`tcp:127.0.0.1:${port}`, { btsnoop: file });
+  // Second host in-process, recording what it saw for comparison.
+  const seen: { dir: string; p: Buffer }[] = [];
+  const b = await hostOn(air, {}, (tr) => {
+    const w = new BtsnoopWriter(join(dir, 'b.btsnoop'));
+    t.after(() => w.close());
+    const tapped = w.tap(tr);
+    const write = tapped.write.bind(tapped);
+    tapped.write = (p: Buffer) => {
+      seen.push({ dir: 'sent', p: Buffer.from(p) });
+      write(p);
+    };
+    tapped.on('data', (p) => seen.push({ dir: 'received', p: Buffer.from(p) }));
+    return tapped;
+  });
+  const [central] = await link(a, b, 'tcp-peer');
+  await central.disconnect();
+  await a.close();
+  await b.close();
+  const recs = await readBtsnoop(file);
+  assert.ok(recs.length > 20);
+  assert.deepEqual(recs[0].packet, Buffer.from('01030c00', 'hex'), 'first record: HCI_Reset sent');
+  assert.equal(recs[0].direction, 'sent');
+  assert.ok(recs.some((r) => r.direction === 'received' && r.packet[0] === 0x04));
+  const bRecs = await readBtsnoop(join(dir, 'b.btsnoop'));
+  assert.deepEqual(
+    bRecs.map((r) => [r.direction, r.packet.toString('hex')]),
+    seen.map((s) => [s.dir, s.p.toString('hex')]),
+  );
+});
+
+test('ble-host (npm) advertises; our host scans, connects, and the link works both ways', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const pt = new SimTransport(air.createController({ aclDataPacketLength: 27 }));
+  const manager = await createManager(pt);
+  const adv = bhAdvertise(manager, 'ble-host-peer');
+  await adv.started;
+  const host = await hostOn(air);
+  t.after(() => host.close());
+  const seen = await host.scanFor((r) => r.ad?.completeLocalName === 'ble-host-peer', { timeoutMs: 5000 });
+  const conn = await host.connect(seen.address, { addressType: seen.addressType });
+  const bhConn = await adv.connected;
+  assert.ok(bhConn);
+  const gone = new Promise<number>((r) => conn.once('disconnect', r));
+  await conn.disconnect();
+  assert.equal(await gone, HciStatus.Connection_Terminated_By_Local_Host);
+  pt.close();
+});
+
+test('ble-host (npm) connects to our advertising host', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const host = await hostOn(air);
+  t.after(() => host.close());
+  await host.startAdvertising({ data: { flags: 0x06, completeLocalName: 'pairkit-adv' } });
+  const accepted = host.accept();
+  const pt = new SimTransport(air.createController());
+  t.after(() => pt.close());
+  const manager = await createManager(pt);
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error('scan timeout')), 5000);
+  const found = await bhScanFor(manager, 'pairkit-adv', ac.signal);
+  clearTimeout(timer);
+  await bhConnect(manager, found.type, found.address);
+  const conn = await accepted;
+  assert.equal(conn.role, 'peripheral');
+});

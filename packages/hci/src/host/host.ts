@@ -1,0 +1,648 @@
+import { EventEmitter } from 'node:events';
+import createDebug from 'debug';
+import { AddressType, AdvertisingType, HciStatus, Opcode, opcodeName } from '../constants.js';
+import { HciError, isHciError } from '../errors.js';
+import {
+  buildCommand,
+  commandNameOf,
+  commandSchemas,
+  parseReturnParameters,
+  type CommandName,
+  type CommandParams,
+  type CompleteCommandName,
+  type ReturnParams,
+} from '../codec/commands.js';
+import { decodeEventParams, type HciEvent } from '../codec/events.js';
+import { decodePacket, encodeCommand } from '../codec/packets.js';
+import { CommandQueue, type CommandResult } from './command-queue.js';
+import { AclFlow } from './acl-flow.js';
+import { HciConnection, type ChannelOptions, type ConnectionHost, type PsmServer } from './connection.js';
+import type { HciTransport } from '../transport/types.js';
+import type { L2capChannel } from '../l2cap/channel.js';
+import { buildAd, parseAd, type AdInput, type AdvertisingData } from '../gap/ad.js';
+import { generateResolvablePrivateAddress, generateStaticRandomAddress } from '../gap/privacy.js';
+import { normalizeAddress } from '../address.js';
+import { openTransport } from '../transport/open.js';
+import { BtsnoopWriter } from '../btsnoop.js';
+
+const debug = createDebug('pairkit:hci:host');
+
+export type CommandReturn<N extends CommandName> = N extends CompleteCommandName ? ReturnParams<N> : void;
+
+export interface HciHostOptions {
+  /** Per-command timeout (default 5000 ms). */
+  commandTimeoutMs?: number;
+  /** Static random address to use; a fresh one is generated when absent. */
+  address?: string;
+  /** Clock in ms (default Date.now); passed to the sans-IO cores. */
+  now?: () => number;
+}
+
+export interface ControllerInfo {
+  hciVersion: number;
+  hciSubversion: number;
+  lmpVersion: number;
+  companyIdentifier: number;
+  bdAddr: string;
+  supportedCommands?: Buffer;
+  lmpFeatures?: Buffer;
+  leFeatures?: Buffer;
+  aclBuffers: { maxLength: number; total: number; source: 'LE_Read_Buffer_Size_v2' | 'LE_Read_Buffer_Size' | 'Read_Buffer_Size' };
+}
+
+export interface AdvertisementReport {
+  address: string;
+  addressType: number;
+  eventType: number;
+  rssi: number;
+  data: Buffer;
+  /** Parsed AD; undefined when the data is malformed. */
+  ad: AdvertisingData | undefined;
+}
+
+export interface AdvertisingOptions {
+  data?: Uint8Array | AdInput;
+  scanResponse?: Uint8Array | AdInput;
+  /** Advertising interval in ms (default 100). */
+  intervalMs?: number;
+  /** Advertising_Type (default ADV_IND: connectable, scannable). */
+  type?: number;
+}
+
+export interface ScanOptions {
+  active?: boolean;
+  /** Scan interval and window in ms (defaults 60 / 30). */
+  intervalMs?: number;
+  windowMs?: number;
+  filterDuplicates?: boolean;
+}
+
+export interface ConnectOptions {
+  /** Peer address type (default 0x01 random). */
+  addressType?: number;
+  signal?: AbortSignal;
+  /** Give up (and cancel) after this many ms (default 10000). */
+  timeoutMs?: number;
+  /** Connection interval in 1.25 ms units (default 24..40), latency, supervision timeout (10 ms units, default 400). */
+  connectionIntervalMin?: number;
+  connectionIntervalMax?: number;
+  maxLatency?: number;
+  supervisionTimeout?: number;
+}
+
+export interface HostEvents {
+  connection: [conn: HciConnection];
+  advertisement: [report: AdvertisementReport];
+  /** Every decoded event, after the host handled it. */
+  event: [ev: HciEvent];
+  error: [err: HciError];
+  close: [];
+}
+
+const LE_EVENT_MASK = [0, 1, 2, 3, 4, 5, 6, 9];
+const EVENT_MASK = [4, 7, 11, 13, 14, 15, 18, 25, 47, 61];
+
+function mask(bits: number[]): Buffer {
+  const b = Buffer.alloc(8);
+  for (const bit of bits) b[bit >> 3] |= 1 << (bit & 7);
+  return b;
+}
+
+const ms625 = (ms: number) => Math.max(0x20, Math.min(0x4000, Math.round(ms / 0.625)));
+
+/**
+ * The HCI host: drives the sans-IO command queue and ACL flow control over a transport,
+ * dispatches events to connections, and offers GAP operations.
+ */
+export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost {
+  readonly transport: HciTransport;
+  readonly connections = new Map<number, HciConnection>();
+  info: ControllerInfo | undefined;
+  /** Our current random address (static by default). */
+  address: string;
+  readonly addressType = AddressType.Random;
+  private readonly now: () => number;
+  private readonly commands: CommandQueue;
+  private readonly acl = new AclFlow();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly servers = new Map<number, PsmServer>();
+  private pendingConnect: { address: string; resolve: (c: HciConnection) => void; reject: (e: HciError) => void; cancelled: boolean } | undefined;
+  private readonly incoming: HciConnection[] = [];
+  private readonly acceptWaiters: ((c: HciConnection) => void)[] = [];
+  private readonly onData = (p: Buffer) => this.onPacket(p);
+  private readonly onTransportClose = () => void this.close();
+  private readonly onTransportError = (e: HciError) => this.report(e);
+
+  constructor(transport: HciTransport, opts: HciHostOptions = {}) {
+    super();
+    this.transport = transport;
+    this.now = opts.now ?? Date.now;
+    this.commands = new CommandQueue(opts.commandTimeoutMs ?? 5000);
+    this.address = opts.address ? normalizeAddress(opts.address) : generateStaticRandomAddress();
+    transport.on('data', this.onData);
+    transport.on('close', this.onTransportClose);
+    transport.on('error', this.onTransportError);
+  }
+
+  /** Open a transport by URI (see parseTransportUri), optionally tap it into a BTSnoop file, and run init(). */
+  static async open(uri: string, opts: HciHostOptions & { signal?: AbortSignal; btsnoop?: string; init?: boolean } = {}): Promise<HciHost> {
+    let transport = await openTransport(uri, { signal: opts.signal });
+    let snoop: BtsnoopWriter | undefined;
+    if (opts.btsnoop) {
+      snoop = new BtsnoopWriter(opts.btsnoop);
+      transport = snoop.tap(transport);
+    }
+    const host = new HciHost(transport, opts);
+    if (snoop) host.once('close', () => void snoop.close());
+    if (opts.init !== false) {
+      try {
+        await host.init(opts.signal);
+      } catch (e) {
+        await host.close();
+        throw e;
+      }
+    }
+    return host;
+  }
+
+  // ---- commands ----
+
+  /** Send a command; resolves with its return parameters (Command Complete) or when its status is 0 (Command Status). */
+  async command<N extends CommandName>(name: N, params: CommandParams<N>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CommandReturn<N>> {
+    const packet = buildCommand(name, params);
+    const r = await this.rawCommand(Opcode[name], packet, opts);
+    if (r.kind === 'complete' && 'returns' in commandSchemas[name]) {
+      return parseReturnParameters(name as CompleteCommandName, r.returnParameters) as CommandReturn<N>;
+    }
+    return undefined as CommandReturn<N>;
+  }
+
+  /** Send any command (H4 bytes built by the caller, or opcode + params). */
+  rawCommand(opcode: number, packetOrParams: Buffer, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CommandResult> {
+    if (this.closed) return Promise.reject(new HciError('CLOSED', 'host is closed'));
+    const packet = packetOrParams[0] === 0x01 && packetOrParams.length >= 4 && packetOrParams.readUInt16LE(1) === opcode ? packetOrParams : encodeCommand(opcode, packetOrParams);
+    opts.signal?.throwIfAborted();
+    debug('-> %s', commandNameOf(opcode) ?? opcodeName(opcode));
+    const p = this.commands.submit(opcode, packet, this.now(), opts.timeoutMs);
+    this.pump();
+    if (!opts.signal) return p;
+    const signal = opts.signal;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(new HciError('ABORTED', `${opcodeName(opcode)} aborted`, { cause: signal.reason }));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** @internal ConnectionHost */
+  sendAcl(handle: number, pdu: Buffer): Promise<void> {
+    if (this.closed) return Promise.reject(new HciError('CLOSED', 'host is closed'));
+    const p = this.acl.send(handle, pdu);
+    this.pump();
+    return p;
+  }
+
+  /** @internal ConnectionHost */
+  psmServer(psm: number): PsmServer | undefined {
+    return this.servers.get(psm);
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.now();
+    this.commands.tick(now);
+    try {
+      for (const p of this.commands.drain(now)) this.transport.write(p);
+      for (const p of this.acl.drain()) this.transport.write(p);
+    } catch (e) {
+      this.report(isHciError(e) ? e : new HciError('TRANSPORT', `write failed: ${(e as Error).message}`, { cause: e }));
+    }
+    const next = this.commands.nextDeadline();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (next !== Infinity) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, next - now) + 1);
+      this.timer.unref();
+    }
+  }
+
+  private report(err: HciError): void {
+    debug('error: %s', err.message);
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  // ---- input ----
+
+  private onPacket(packet: Buffer): void {
+    try {
+      const p = decodePacket(packet);
+      if (p.type === 'event') {
+        if (this.commands.onEvent(p.code, p.params)) {
+          this.pump();
+          this.emit('event', decodeEventParams(p.code, p.params));
+          return;
+        }
+        const ev = decodeEventParams(p.code, p.params);
+        this.onEvent(ev);
+        this.emit('event', ev);
+      } else if (p.type === 'acl') {
+        const conn = this.connections.get(p.handle);
+        if (conn) conn.receiveAcl(p.pb, p.data);
+        else debug('ACL for unknown handle 0x%s', p.handle.toString(16));
+      }
+    } catch (e) {
+      this.report(isHciError(e) ? e : new HciError('MALFORMED', `bad packet from the controller: ${(e as Error).message}`, { cause: e }));
+    }
+  }
+
+  private onEvent(ev: HciEvent): void {
+    if (ev.name === undefined) return;
+    switch (ev.name) {
+      case 'Disconnection_Complete': {
+        if (ev.params.status !== 0) return;
+        const conn = this.connections.get(ev.params.connectionHandle);
+        this.connections.delete(ev.params.connectionHandle);
+        this.acl.disconnected(ev.params.connectionHandle, new HciError('DISCONNECTED', 'disconnected', { status: ev.params.reason }));
+        const i = conn ? this.incoming.indexOf(conn) : -1;
+        if (i >= 0) this.incoming.splice(i, 1);
+        conn?.onDisconnected(ev.params.reason);
+        this.pump();
+        return;
+      }
+      case 'Encryption_Change_v1':
+      case 'Encryption_Change_v2':
+        this.connections.get(ev.params.connectionHandle)?.onEncryptionChange(ev.params.status, ev.params.encryptionEnabled !== 0, false);
+        return;
+      case 'Encryption_Key_Refresh_Complete':
+        this.connections.get(ev.params.connectionHandle)?.onEncryptionChange(ev.params.status, true, true);
+        return;
+      case 'Number_Of_Completed_Packets':
+        for (const h of ev.params.handles) this.acl.completed(h.connectionHandle, h.numCompletedPackets);
+        this.pump();
+        return;
+      case 'LE_Connection_Complete':
+      case 'LE_Enhanced_Connection_Complete':
+        this.onConnectionComplete(ev);
+        return;
+      case 'LE_Advertising_Report':
+        for (const r of ev.params.reports) {
+          let ad: AdvertisingData | undefined;
+          try {
+            ad = parseAd(r.data);
+          } catch {
+            ad = undefined;
+          }
+          this.emit('advertisement', { address: r.address, addressType: r.addressType, eventType: r.eventType, rssi: r.rssi, data: r.data, ad });
+        }
+        return;
+      case 'LE_Long_Term_Key_Request':
+        this.connections.get(ev.params.connectionHandle)?.onLtkRequest(ev.params.randomNumber, ev.params.encryptedDiversifier);
+        return;
+      case 'LE_Connection_Update_Complete': {
+        const conn = this.connections.get(ev.params.connectionHandle);
+        if (!conn) return;
+        if (ev.params.status === 0) {
+          conn.info.connectionInterval = ev.params.connectionInterval;
+          conn.info.peripheralLatency = ev.params.peripheralLatency;
+          conn.info.supervisionTimeout = ev.params.supervisionTimeout;
+        }
+        conn.emit('connectionUpdate', {
+          status: ev.params.status,
+          interval: ev.params.connectionInterval,
+          latency: ev.params.peripheralLatency,
+          timeout: ev.params.supervisionTimeout,
+        });
+        return;
+      }
+      case 'LE_Data_Length_Change':
+        this.connections.get(ev.params.connectionHandle)?.emit('dataLengthChange', { maxTxOctets: ev.params.maxTxOctets, maxRxOctets: ev.params.maxRxOctets });
+        return;
+      case 'LE_Remote_Connection_Parameter_Request': {
+        const p = ev.params;
+        this.command('HCI_LE_Remote_Connection_Parameter_Request_Reply', {
+          connectionHandle: p.connectionHandle,
+          intervalMin: p.intervalMin,
+          intervalMax: p.intervalMax,
+          maxLatency: p.maxLatency,
+          timeout: p.timeout,
+          minCeLength: 0,
+          maxCeLength: 0,
+        }).catch((e: Error) => debug('parameter request reply: %s', e.message));
+        return;
+      }
+      case 'Hardware_Error':
+        this.report(new HciError('TRANSPORT', `controller hardware error 0x${ev.params.hardwareCode.toString(16)}`));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onConnectionComplete(ev: Extract<HciEvent, { name: 'LE_Connection_Complete' | 'LE_Enhanced_Connection_Complete' }>): void {
+    const p = ev.params;
+    const central = p.role === 0;
+    if (p.status !== 0) {
+      const pc = this.pendingConnect;
+      if (central || pc) {
+        this.pendingConnect = undefined;
+        if (pc?.cancelled || p.status === HciStatus.Unknown_Connection_Identifier) {
+          pc?.reject(new HciError('ABORTED', 'connection attempt cancelled', { status: p.status }));
+        } else {
+          pc?.reject(new HciError('COMMAND_FAILED', `connection failed: status 0x${p.status.toString(16)}`, { status: p.status }));
+        }
+      }
+      return;
+    }
+    const zero = '00:00:00:00:00:00';
+    const enhanced = ev.name === 'LE_Enhanced_Connection_Complete' ? (ev.params as Extract<HciEvent, { name: 'LE_Enhanced_Connection_Complete' }>['params']) : undefined;
+    const conn = new HciConnection(
+      {
+        handle: p.connectionHandle,
+        role: central ? 'central' : 'peripheral',
+        peerAddress: p.peerAddress,
+        peerAddressType: p.peerAddressType,
+        localAddress: enhanced && enhanced.localResolvablePrivateAddress !== zero ? enhanced.localResolvablePrivateAddress : this.address,
+        localAddressType: this.addressType,
+        peerResolvablePrivateAddress: enhanced && enhanced.peerResolvablePrivateAddress !== zero ? enhanced.peerResolvablePrivateAddress : undefined,
+        connectionInterval: p.connectionInterval,
+        peripheralLatency: p.peripheralLatency,
+        supervisionTimeout: p.supervisionTimeout,
+      },
+      this,
+    );
+    this.connections.set(conn.handle, conn);
+    debug('connected 0x%s %s %s', conn.handle.toString(16), conn.role, conn.info.peerAddress);
+    if (central) {
+      const pc = this.pendingConnect;
+      this.pendingConnect = undefined;
+      pc?.resolve(conn);
+    } else {
+      const w = this.acceptWaiters.shift();
+      if (w) w(conn);
+      else this.incoming.push(conn);
+    }
+    this.emit('connection', conn);
+  }
+
+  // ---- init ----
+
+  /** The LE init sequence; returns what the controller told us. */
+  async init(signal?: AbortSignal): Promise<ControllerInfo> {
+    const o = { signal };
+    await this.command('HCI_Reset', {}, o);
+    const v = await this.command('HCI_Read_Local_Version_Information', {}, o);
+    const a = await this.command('HCI_Read_BD_ADDR', {}, o);
+    const optional = async <T>(f: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await f();
+      } catch (e) {
+        if (isHciError(e, 'COMMAND_FAILED') || isHciError(e, 'COMMAND_TIMEOUT')) return undefined;
+        throw e;
+      }
+    };
+    const cmds = await optional(() => this.command('HCI_Read_Local_Supported_Commands', {}, o));
+    const feats = await optional(() => this.command('HCI_Read_Local_Supported_Features', {}, o));
+    await this.command('HCI_Set_Event_Mask', { eventMask: mask(EVENT_MASK) }, o);
+    await this.command('HCI_LE_Set_Event_Mask', { leEventMask: mask(LE_EVENT_MASK) }, o);
+    const aclBuffers = await this.readBufferSize(signal);
+    this.acl.setBuffers(aclBuffers.maxLength, aclBuffers.total);
+    const leFeats = await optional(() => this.command('HCI_LE_Read_Local_Supported_Features', {}, o));
+    await this.command('HCI_LE_Set_Random_Address', { randomAddress: this.address }, o);
+    this.info = {
+      hciVersion: v.hciVersion,
+      hciSubversion: v.hciSubversion,
+      lmpVersion: v.lmpVersion,
+      companyIdentifier: v.companyIdentifier,
+      bdAddr: a.bdAddr,
+      supportedCommands: cmds?.supportedCommands,
+      lmpFeatures: feats?.lmpFeatures,
+      leFeatures: leFeats?.leFeatures,
+      aclBuffers,
+    };
+    debug('initialised: HCI version %d, ACL %d x %d (%s), address %s', v.hciVersion, aclBuffers.maxLength, aclBuffers.total, aclBuffers.source, this.address);
+    return this.info;
+  }
+
+  /** LE Read Buffer Size v2, falling back to v1, falling back to the shared BR/EDR buffers. */
+  private async readBufferSize(signal?: AbortSignal): Promise<ControllerInfo['aclBuffers']> {
+    const fallback = (e: unknown) => {
+      if (isHciError(e, 'COMMAND_FAILED') || isHciError(e, 'COMMAND_TIMEOUT')) return undefined;
+      throw e;
+    };
+    const v2 = await this.command('HCI_LE_Read_Buffer_Size_v2', {}, { signal }).catch(fallback);
+    if (v2 && v2.leAclDataPacketLength > 0 && v2.totalNumLeAclDataPackets > 0) {
+      return { maxLength: v2.leAclDataPacketLength, total: v2.totalNumLeAclDataPackets, source: 'LE_Read_Buffer_Size_v2' };
+    }
+    const v1 = v2 ? undefined : await this.command('HCI_LE_Read_Buffer_Size', {}, { signal }).catch(fallback);
+    const le = v2 ?? v1;
+    if (le && le.leAclDataPacketLength > 0 && le.totalNumLeAclDataPackets > 0) {
+      return { maxLength: le.leAclDataPacketLength, total: le.totalNumLeAclDataPackets, source: 'LE_Read_Buffer_Size' };
+    }
+    // Zero means: LE shares the BR/EDR buffers (Core Vol 4 Part E §7.8.2).
+    const b = await this.command('HCI_Read_Buffer_Size', {}, { signal });
+    if (b.aclDataPacketLength === 0 || b.totalNumAclDataPackets === 0) throw new HciError('NOT_SUPPORTED', 'controller reports no ACL buffers');
+    return { maxLength: b.aclDataPacketLength, total: b.totalNumAclDataPackets, source: 'Read_Buffer_Size' };
+  }
+
+  // ---- addresses ----
+
+  /** Use a new random address (static or resolvable private). Not while advertising/scanning/connecting. */
+  async setRandomAddress(address: string): Promise<void> {
+    const a = normalizeAddress(address);
+    await this.command('HCI_LE_Set_Random_Address', { randomAddress: a });
+    this.address = a;
+  }
+
+  /** Switch to a fresh resolvable private address generated from our IRK (MSB-first). */
+  async usePrivateAddress(irk: Uint8Array): Promise<string> {
+    const rpa = generateResolvablePrivateAddress(irk);
+    await this.setRandomAddress(rpa);
+    return rpa;
+  }
+
+  // ---- advertising ----
+
+  async startAdvertising(opts: AdvertisingOptions = {}): Promise<void> {
+    const toBytes = (d: Uint8Array | AdInput | undefined) => (d === undefined ? Buffer.alloc(0) : d instanceof Uint8Array ? Buffer.from(d) : buildAd(d));
+    const data = toBytes(opts.data);
+    const scan = toBytes(opts.scanResponse);
+    const interval = ms625(opts.intervalMs ?? 100);
+    await this.command('HCI_LE_Set_Advertising_Parameters', {
+      advertisingIntervalMin: interval,
+      advertisingIntervalMax: interval,
+      advertisingType: opts.type ?? AdvertisingType.ADV_IND,
+      ownAddressType: this.addressType,
+      peerAddressType: 0,
+      peerAddress: '00:00:00:00:00:00',
+      advertisingChannelMap: 0x07,
+      advertisingFilterPolicy: 0,
+    });
+    await this.command('HCI_LE_Set_Advertising_Data', { advertisingData: data });
+    await this.command('HCI_LE_Set_Scan_Response_Data', { scanResponseData: scan });
+    await this.command('HCI_LE_Set_Advertising_Enable', { advertisingEnable: 1 });
+  }
+
+  async stopAdvertising(): Promise<void> {
+    await this.command('HCI_LE_Set_Advertising_Enable', { advertisingEnable: 0 });
+  }
+
+  /** Wait for the next connection in which we are the peripheral (advertise first). */
+  accept(opts: { signal?: AbortSignal } = {}): Promise<HciConnection> {
+    const ready = this.incoming.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.closed) return Promise.reject(new HciError('CLOSED', 'host is closed'));
+    opts.signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const w = (c: HciConnection) => {
+        opts.signal?.removeEventListener('abort', onAbort);
+        resolve(c);
+      };
+      const onAbort = () => {
+        const i = this.acceptWaiters.indexOf(w);
+        if (i >= 0) this.acceptWaiters.splice(i, 1);
+        reject(new HciError('ABORTED', 'accept aborted', { cause: opts.signal!.reason }));
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.acceptWaiters.push(w);
+    });
+  }
+
+  // ---- scanning ----
+
+  async startScanning(opts: ScanOptions = {}): Promise<void> {
+    await this.command('HCI_LE_Set_Scan_Parameters', {
+      leScanType: opts.active === false ? 0 : 1,
+      leScanInterval: ms625(opts.intervalMs ?? 60),
+      leScanWindow: ms625(opts.windowMs ?? 30),
+      ownAddressType: this.addressType,
+      scanningFilterPolicy: 0,
+    });
+    await this.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 1, filterDuplicates: opts.filterDuplicates === false ? 0 : 1 });
+  }
+
+  async stopScanning(): Promise<void> {
+    await this.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 0, filterDuplicates: 0 });
+  }
+
+  /** Scan until `match` accepts a report; stops scanning afterwards. */
+  async scanFor(match: (r: AdvertisementReport) => boolean, opts: ScanOptions & { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AdvertisementReport> {
+    opts.signal?.throwIfAborted();
+    let onReport!: (r: AdvertisementReport) => void;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const found = new Promise<AdvertisementReport>((resolve, reject) => {
+      onReport = (r) => {
+        if (match(r)) resolve(r);
+      };
+      onAbort = () => reject(new HciError('ABORTED', 'scan aborted', { cause: opts.signal!.reason }));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.timeoutMs !== undefined) timer = setTimeout(() => reject(new HciError('COMMAND_TIMEOUT', `nothing found within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+    });
+    this.on('advertisement', onReport);
+    try {
+      await this.startScanning(opts);
+      return await found;
+    } finally {
+      this.off('advertisement', onReport);
+      clearTimeout(timer);
+      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
+      if (!this.closed) await this.stopScanning().catch(() => {});
+    }
+  }
+
+  // ---- connecting ----
+
+  /** Connect as central (LE Create Connection); abort or timeout sends LE Create Connection Cancel. */
+  async connect(address: string, opts: ConnectOptions = {}): Promise<HciConnection> {
+    if (this.pendingConnect) throw new HciError('INVALID_PARAMETER', 'a connection attempt is already in progress');
+    opts.signal?.throwIfAborted();
+    const peer = normalizeAddress(address);
+    const done = new Promise<HciConnection>((resolve, reject) => {
+      this.pendingConnect = { address: peer, resolve, reject, cancelled: false };
+    });
+    done.catch(() => {});
+    try {
+      await this.command('HCI_LE_Create_Connection', {
+        leScanInterval: 0x60,
+        leScanWindow: 0x30,
+        initiatorFilterPolicy: 0,
+        peerAddressType: opts.addressType ?? AddressType.Random,
+        peerAddress: peer,
+        ownAddressType: this.addressType,
+        connectionIntervalMin: opts.connectionIntervalMin ?? 24,
+        connectionIntervalMax: opts.connectionIntervalMax ?? 40,
+        maxLatency: opts.maxLatency ?? 0,
+        supervisionTimeout: opts.supervisionTimeout ?? 400,
+        minCeLength: 0,
+        maxCeLength: 0,
+      });
+    } catch (e) {
+      this.pendingConnect = undefined;
+      throw e;
+    }
+    const cancel = () => {
+      const pc = this.pendingConnect;
+      if (!pc || pc.cancelled) return;
+      pc.cancelled = true;
+      this.command('HCI_LE_Create_Connection_Cancel', {}).catch((e: HciError) => {
+        // Command Disallowed: the connection completed meanwhile; the event decides.
+        debug('create connection cancel: %s', e.message);
+      });
+    };
+    const timer = setTimeout(cancel, opts.timeoutMs ?? 10_000);
+    opts.signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const conn = await done;
+      const pc = opts.signal?.aborted;
+      if (pc) {
+        // Raced: connected although aborted. Honour the abort.
+        await conn.disconnect(HciStatus.Remote_User_Terminated_Connection).catch(() => {});
+        throw new HciError('ABORTED', 'connection attempt aborted');
+      }
+      return conn;
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  // ---- L2CAP servers ----
+
+  /** Accept LE credit-based channels on `psm`; returns a function that stops listening. */
+  listen(psm: number, onChannel: (ch: L2capChannel, conn: HciConnection) => void, options: ChannelOptions & { requireEncryption?: boolean } = {}): () => void {
+    if (psm < 1 || psm > 0xff) throw new HciError('INVALID_PARAMETER', `LE SPSM must be 0x01..0xFF, got ${psm}`);
+    if (this.servers.has(psm)) throw new HciError('INVALID_PARAMETER', `PSM 0x${psm.toString(16)} already has a listener`);
+    const server: PsmServer = { options, onChannel };
+    this.servers.set(psm, server);
+    return () => {
+      if (this.servers.get(psm) === server) this.servers.delete(psm);
+    };
+  }
+
+  // ---- lifecycle ----
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Stop: fail pending work, mark connections gone, close the transport. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    const err = new HciError('CLOSED', 'host closed');
+    this.commands.close(err);
+    this.acl.close(err);
+    this.pendingConnect?.reject(err);
+    this.pendingConnect = undefined;
+    for (const c of this.connections.values()) c.onDisconnected(HciStatus.Connection_Terminated_By_Local_Host);
+    this.connections.clear();
+    this.transport.off('data', this.onData);
+    this.transport.off('close', this.onTransportClose);
+    this.transport.off('error', this.onTransportError);
+    await this.transport.close();
+    this.emit('close');
+  }
+}
+
