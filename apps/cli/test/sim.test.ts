@@ -9,9 +9,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+// Not the test runner's environment: NODE_TEST_CONTEXT would make the child report to it.
+const CHILD_ENV: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
 
 test('pair sim --json: listening line, Reset answered over H4/TCP, SIGTERM exits 0', async (t) => {
-  const child = spawn(process.execPath, [MAIN, '--json', 'sim', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, '--json', 'sim', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
   t.after(() => child.exitCode === null && child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -41,7 +43,7 @@ test('pair sim --json: listening line, Reset answered over H4/TCP, SIGTERM exits
 });
 
 test('pair sim: a bad --listen is a usage error (exit 2)', async () => {
-  const child = spawn(process.execPath, [MAIN, 'sim', '--listen', 'nowhere'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'sim', '--listen', 'nowhere'], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const [code] = (await once(child, 'exit')) as [number | null];

@@ -8,5 +8,5 @@ export { SimError, type SimErrorCode } from './errors.js';
 export { formatAddress, parseAddress } from './bytes.js';
 export { Op as SimOpcodes, Status as SimStatus } from './constants.js';
 
-/** TCP port `pair sim` listens on by default (same value as DEFAULT_SIM_PORT in @pairkit/hci). */
-export const DEFAULT_SIM_PORT = 9300;
+/** TCP port `pair sim` listens on by default and the hci `sim` transport dials (owned by @pairkit/hci). */
+export { DEFAULT_SIM_PORT } from '@pairkit/hci';
