@@ -144,8 +144,9 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   pair(signal?: AbortSignal): Promise<PairingResult> {
     this.#assertOpen();
     signal?.throwIfAborted();
+    const actions = this.core.start(this.#now()); // throws first if this link can no longer pair
     const p = this.#waitResult(signal);
-    this.#run(this.core.start(this.#now()));
+    this.#run(actions);
     return p;
   }
 
@@ -222,8 +223,8 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
     this.#timer = undefined;
     const d = this.core.deadline;
     if (d === undefined || this.#closed) return;
+    // Not unref'd: a running pairing keeps the process up until it ends or times out.
     this.#timer = setTimeout(() => this.#run(this.core.tick(this.#now())), Math.max(0, d - this.#now()) + 1);
-    this.#timer.unref();
   }
 
   #send(pdu: Uint8Array): void {

@@ -1,0 +1,145 @@
+// Bonds on ble-sim: reconnect and encrypt with the stored keys (SC and legacy), an RPA of a
+// bonded peer resolved through its IRK, the Security Request answer, failures storing nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IoCapability as Io, type EncryptInfo, type PairingResult } from '../src/index.js';
+import { simAir, simNode, link, playUsers, managerFor, type SimNode } from './helpers/sim.js';
+
+async function pairOnce(a: SimNode, b: SimNode, sc: boolean) {
+  const cm = managerFor(a, { ioCapability: Io.KeyboardDisplay, mitm: true, secureConnections: sc });
+  const pm = managerFor(b, { ioCapability: Io.DisplayYesNo, mitm: true, secureConnections: sc });
+  const [cl, pl] = await link(a, b);
+  const csm = cm.attach(cl);
+  const psm = pm.attach(pl);
+  playUsers(csm, psm);
+  const r = await csm.pair(AbortSignal.timeout(10_000));
+  await cl.disconnect();
+  return { cm, pm, r };
+}
+
+for (const sc of [true, false]) {
+  test(`reconnect and encrypt with the bond (${sc ? 'SC' : 'legacy'}), no pairing the second time`, async (t) => {
+    const air = await simAir(t);
+    const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+    const { cm, pm, r } = await pairOnce(a, b, sc);
+    assert.equal(r.securityLevel, sc ? 4 : 3);
+    const [cl, pl] = await link(a, b);
+    const csm = cm.attach(cl);
+    const psm = pm.attach(pl);
+    let paired = false;
+    psm.on('pairingRequest', () => (paired = true));
+    const peripheralEncrypted = new Promise<EncryptInfo>((resolve) => psm.once('encrypt', resolve));
+    const info = await csm.encrypt(AbortSignal.timeout(5000));
+    const pinfo = await peripheralEncrypted;
+    assert.ok(cl.encrypted && pl.encrypted);
+    assert.equal(info.fromBond, true);
+    assert.equal(info.securityLevel, sc ? 4 : 3);
+    assert.equal(pinfo.securityLevel, sc ? 4 : 3);
+    assert.equal(psm.securityLevel, sc ? 4 : 3);
+    assert.equal(paired, false, 'no second pairing');
+    cm.close();
+    pm.close();
+  });
+}
+
+test('a bond removed on the peripheral: the central\'s encryption is refused (key missing)', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const { cm, pm } = await pairOnce(a, b, true);
+  assert.equal(pm.removePairing(a.registry.identity().bleIdentityAddress), true);
+  assert.equal(pm.pairedDevices().length, 0);
+  const [cl, pl] = await link(a, b);
+  pm.attach(pl);
+  await assert.rejects(cm.attach(cl).encrypt(AbortSignal.timeout(5000)));
+  assert.equal(cl.encrypted, false);
+  cm.close();
+  pm.close();
+});
+
+test('a bonded peer on a resolvable private address is recognised through its IRK', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const { cm, pm } = await pairOnce(a, b, true);
+  const rpa = await b.host.usePrivateAddress(b.registry.identity().bleIrk);
+  assert.equal(parseInt(rpa.slice(0, 2), 16) >> 6, 1, 'an RPA');
+  assert.ok(cm.isPaired(rpa));
+  assert.deepEqual(cm.resolveIdentity(rpa), { type: 'random', address: b.registry.identity().bleIdentityAddress });
+  const [cl, pl] = await link(a, b);
+  assert.equal(cl.info.peerAddress, rpa);
+  pm.attach(pl);
+  const info = await cm.attach(cl).encrypt(AbortSignal.timeout(5000));
+  assert.equal(info.securityLevel, 4);
+  assert.ok(pl.encrypted);
+  cm.close();
+  pm.close();
+});
+
+test('Security Request: the central encrypts with a good bond, pairs without one', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  // No bond yet: the peripheral's request makes the central pair.
+  const cm = managerFor(a, { ioCapability: Io.NoInputNoOutput });
+  const pm = managerFor(b, { ioCapability: Io.NoInputNoOutput });
+  let [cl, pl] = await link(a, b);
+  cm.attach(cl);
+  const first = await pm.initiatePairing(pl, AbortSignal.timeout(5000));
+  assert.equal(first.model, 'JustWorks');
+  assert.ok(cl.encrypted);
+  await cl.disconnect();
+  // Bond present: the same request is answered by encryption alone.
+  [cl, pl] = await link(a, b);
+  const csm = cm.attach(cl);
+  const psm = pm.attach(pl);
+  let pairedAgain = false;
+  csm.on('pairingComplete', () => (pairedAgain = true));
+  const encrypted = new Promise<EncryptInfo>((resolve) => psm.once('encrypt', resolve));
+  psm.pair().catch(() => {});
+  const info = await encrypted;
+  assert.equal(info.fromBond, true);
+  assert.equal(pairedAgain, false);
+  cm.close();
+  pm.close();
+});
+
+test('failures store nothing: wrong passkey and rejected comparison on ble-sim', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  for (const [ci, pi, how] of [[Io.KeyboardOnly, Io.DisplayOnly, 'wrong'], [Io.DisplayYesNo, Io.DisplayYesNo, 'reject']] as const) {
+    const cm = managerFor(a, { ioCapability: ci, mitm: true });
+    const pm = managerFor(b, { ioCapability: pi, mitm: true });
+    const [cl, pl] = await link(a, b);
+    const csm = cm.attach(cl);
+    const psm = pm.attach(pl);
+    playUsers(csm, psm, how === 'wrong' ? { wrongPasskey: true } : { reject: psm });
+    const pFailed = new Promise<Error>((resolve) => psm.once('pairingFailed', resolve));
+    await assert.rejects(csm.pair(AbortSignal.timeout(5000)), (e: unknown) => (e as { code: string }).code === (how === 'wrong' ? 'CONFIRM_VALUE_FAILED' : 'NUMERIC_COMPARISON_FAILED'));
+    assert.equal(((await pFailed) as { code?: string }).code, how === 'wrong' ? 'CONFIRM_VALUE_FAILED' : 'NUMERIC_COMPARISON_FAILED');
+    assert.equal(a.registry.listBonds().length, 0);
+    assert.equal(b.registry.listBonds().length, 0);
+    assert.equal(cl.encrypted, false);
+    await cl.disconnect();
+    cm.close();
+    pm.close();
+  }
+});
+
+test('timeout on ble-sim: a silent peer ends the pairing after the SMP timeout, no bond', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const cm = managerFor(a, { ioCapability: Io.KeyboardOnly, mitm: true, timeoutMs: 300 });
+  const pm = managerFor(b, { ioCapability: Io.DisplayOnly, mitm: true });
+  const [cl, pl] = await link(a, b);
+  const csm = cm.attach(cl);
+  pm.attach(pl);
+  // Nobody types on the central: after the timeout no more SMP on this link.
+  csm.on('passkeyExchange', () => {});
+  const timedOut = new Promise<void>((resolve) => csm.once('timeout', resolve));
+  await assert.rejects(csm.pair(), (e: unknown) => (e as { code: string }).code === 'SMP_TIMEOUT');
+  await timedOut;
+  assert.equal(csm.core.state, 'timedOut');
+  assert.throws(() => csm.pair(), (e: unknown) => (e as { code: string }).code === 'SMP_TIMED_OUT');
+  assert.equal(a.registry.listBonds().length, 0);
+  void (null as unknown as PairingResult);
+  cm.close();
+  pm.close();
+});
