@@ -115,8 +115,10 @@ export function connectPair(central: Probe, peripheral: Probe): [number, number]
   peripheral.cmd(OP.LESetAdvEnable, Buffer.from([1]));
   const st = central.cmd(OP.LECreateConn, createConn(peripheral.c.publicAddress));
   if (st.status !== 0) throw new Error(`create connection status ${st.status}`);
-  const cc = central.le(0x01).at(-1);
-  const pc = peripheral.le(0x01).at(-1);
+  // LE Connection Complete, or the enhanced one where a probe unmasked it (same head layout).
+  const last = (p: Probe): Buffer | undefined => p.events.filter((e) => e.code === 0x3e && (e.params[0] === 0x01 || e.params[0] === 0x0a)).at(-1)?.params.subarray(1);
+  const cc = last(central);
+  const pc = last(peripheral);
   if (!cc || !pc || cc[0] !== 0 || pc[0] !== 0) throw new Error('no LE Connection Complete on both sides');
   return [cc.readUInt16LE(1), pc.readUInt16LE(1)];
 }
