@@ -20,6 +20,8 @@ const byPrefix = new Map<string, string>(wordlist.map((w) => [w.slice(0, 4), w])
 export class PairingCode {
   readonly #entropy: Uint8Array;
   readonly #words: readonly string[];
+  #sessionId: Uint8Array | undefined;
+  #authKey: Uint8Array | undefined;
 
   private constructor(entropy: Uint8Array) {
     this.#entropy = Uint8Array.from(entropy);
@@ -92,12 +94,14 @@ export class PairingCode {
 
   /** Public rendezvous identifier (32 bytes). */
   get sessionId(): Uint8Array {
-    return deriveSessionId(this.#entropy);
+    this.#sessionId ??= deriveSessionId(this.#entropy);
+    return Uint8Array.from(this.#sessionId);
   }
 
   /** Secret proof key (32 bytes). */
   get authKey(): Uint8Array {
-    return deriveAuthKey(this.#entropy);
+    this.#authKey ??= deriveAuthKey(this.#entropy);
+    return Uint8Array.from(this.#authKey);
   }
 
   equals(other: PairingCode): boolean {

@@ -1,5 +1,6 @@
 // One pairing conversation over one stream, in either role (sans-IO: bytes and time in, actions out).
-import type { RandomSource } from './code.js';
+import type { KeyObject } from 'node:crypto';
+import { defaultRandom, type RandomSource } from './code.js';
 import { PairingProtocolError, type PairingProtocolErrorCode } from './errors.js';
 import { FrameDecoder, encodeMessageFrame } from './frame.js';
 import {
@@ -10,8 +11,10 @@ import {
   transcriptHash,
   verificationString,
   verifyTranscriptSignature,
-  x25519PublicKey,
+  x25519GenerateKeyPair,
+  x25519KeyPair,
   x25519Shared,
+  type EphemeralKey,
   type ConfirmKeys,
   type Role,
 } from './keys.js';
@@ -32,6 +35,8 @@ import type { ConversationState, DeviceInfo, KeyIdFunction, LocalDevice, Pairing
 /** @internal what a conversation needs from its handler. */
 export interface ConversationContext {
   local: LocalDevice;
+  /** The local Ed25519 key, parsed once. */
+  signingKey: KeyObject;
   localInfo: Uint8Array;
   random: RandomSource;
   readTimeoutMs: number;
@@ -64,7 +69,7 @@ export class PairingConversation {
   #session: PairingSession | undefined;
   #secrets: JoinerSecrets | undefined;
   #sessionId: Uint8Array | undefined;
-  #ephemeralPrivate: Uint8Array | undefined;
+  #ephemeralPrivate: KeyObject | undefined;
   #ephemeralPublic: Uint8Array | undefined;
   #localNonce: Uint8Array | undefined;
   #request: PairingRequest | undefined;
@@ -261,7 +266,7 @@ export class PairingConversation {
     const th = this.#transcript(m.info, this.#ctx.local.info);
     const secrets = this.#secrets as JoinerSecrets;
     const mac = confirmMac(secrets.confirmKeys.joiner, th);
-    const signature = signTranscript('joiner', this.#ctx.local.privateKey, th);
+    const signature = signTranscript('joiner', this.#ctx.signingKey, th);
     this.#state = 'challenged';
     this.#deadline = now + this.#ctx.readTimeoutMs;
     return [this.#send({ type: 'PairingResponse', publicKey: this.#ctx.local.publicKey, info: this.#ctx.local.info, mac, signature })];
@@ -280,7 +285,7 @@ export class PairingConversation {
     session.lock(this);
     const th = this.#th!;
     const mac = confirmMac(session.confirmKeys.initiator, th);
-    const signature = signTranscript('initiator', this.#ctx.local.privateKey, th);
+    const signature = signTranscript('initiator', this.#ctx.signingKey, th);
     this.#state = 'verifying';
     this.#deadline = now + this.#ctx.readTimeoutMs;
     return [...actions, this.#send({ type: 'PairingComplete', mac, signature })];
@@ -355,8 +360,16 @@ export class PairingConversation {
 
   #makeEphemeral(): void {
     this.#localNonce = randomExact(this.#ctx.random, NONCE_BYTES);
-    this.#ephemeralPrivate = randomExact(this.#ctx.random, KEY_BYTES);
-    this.#ephemeralPublic = x25519PublicKey(this.#ephemeralPrivate);
+    let pair: EphemeralKey;
+    if (this.#ctx.random === defaultRandom) {
+      pair = x25519GenerateKeyPair();
+    } else {
+      const bytes = randomExact(this.#ctx.random, KEY_BYTES);
+      pair = x25519KeyPair(bytes);
+      bytes.fill(0);
+    }
+    this.#ephemeralPrivate = pair.privateKey;
+    this.#ephemeralPublic = pair.publicKey;
   }
 
   #send(m: PairingMessage): PairingAction {
@@ -380,8 +393,7 @@ export class PairingConversation {
       this.#session.release(this);
       this.#session.active.delete(this);
     }
-    this.#ephemeralPrivate?.fill(0);
-    this.#ephemeralPrivate = undefined;
+    this.#ephemeralPrivate = undefined; // dropped; KeyObject memory is freed by OpenSSL
     this.#dh?.fill(0);
     this.#ctx.ended(this);
   }

@@ -4,7 +4,7 @@ import { deviceIdFromPublicKey, peerIdFromEd25519PublicKey } from '@pairkit/regi
 import { PairingCode, defaultRandom, type RandomSource } from './code.js';
 import { PairingProtocolError } from './errors.js';
 import { PairingConversation, type ConversationContext } from './conversation.js';
-import { deriveConfirmKeys, ed25519PublicKey } from './keys.js';
+import { deriveConfirmKeys, ed25519PublicKey, ed25519SigningKey } from './keys.js';
 import { KEY_BYTES, encodeDeviceInfo } from './messages.js';
 import { PairingSession } from './session.js';
 import type { KeyIdFunction, LocalDevice, PairingAction } from './types.js';
@@ -107,6 +107,7 @@ export class PairingProtocolHandler {
     this.#retentionMs = positive(options.endedSessionRetentionMs, DEFAULT_ENDED_SESSION_RETENTION_MS, 'endedSessionRetentionMs');
     this.#ctx = {
       local: this.local,
+      signingKey: ed25519SigningKey(this.local.privateKey),
       localInfo,
       random: this.#random,
       readTimeoutMs: this.readTimeoutMs,
