@@ -3,6 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -251,4 +253,111 @@ test('ble-host (npm) connects to our advertising host', async (t) => {
   await bhConnect(manager, found.type, found.address);
   const conn = await accepted;
   assert.equal(conn.role, 'peripheral');
+});
+
+// A pseudo-terminal pair bridged to the SimServer by a small Python child: the host opens the
+// pty's slave as a UART through the optional `serialport` package.
+const PTY_RELAY = `
+import os, pty, socket, select, sys, tty
+m, s = pty.openpty()
+tty.setraw(s)
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(os.ttyname(s), flush=True)
+while True:
+    r, _, _ = select.select([m, sock], [], [])
+    try:
+        if m in r:
+            d = os.read(m, 65536)
+            if not d: break
+            sock.sendall(d)
+        if sock in r:
+            d = sock.recv(65536)
+            if not d: break
+            os.write(m, d)
+    except OSError:
+        break
+`;
+
+test('serial:PATH@BAUD (H4 over a pseudo-terminal UART) initialises and connects on ble-sim', async (t) => {
+  const air = new SimAir();
+  const server = new SimServer(air);
+  const { port } = await server.listen(0);
+  const relay = spawn('python3', ['-c', PTY_RELAY, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(async () => {
+    relay.kill();
+    await server.close();
+    air.close();
+  });
+  const path = await new Promise<string>((resolve, reject) => {
+    relay.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    relay.once('error', reject);
+  });
+  const a = await HciHost.open(`serial:${path}@1000000`);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  assert.ok(a.info?.aclBuffers.total);
+  const [central, peripheral] = await link(b, a, 'over-uart');
+  const got = new Promise<Buffer>((r) => peripheral.setFixedChannelHandler(0x0044, r));
+  await central.sendFixed(0x0044, Buffer.from('hello over a UART'));
+  assert.equal((await got).toString(), 'hello over a UART');
+});
+
+test('unix:PATH (H4 over a Unix socket) initialises on ble-sim', async (t) => {
+  const air = new SimAir();
+  const server = new SimServer(air);
+  const { port } = await server.listen(0);
+  const dir = await mkdtemp(join(tmpdir(), 'pairkit-unix-'));
+  const sockPath = join(dir, 'hci.sock');
+  // Bridge the Unix socket to the simulator's TCP port.
+  const bridge = createServer((u) => {
+    const tcp = netConnect(port, '127.0.0.1');
+    u.pipe(tcp).pipe(u);
+    u.on('close', () => tcp.destroy());
+    tcp.on('close', () => u.destroy());
+  });
+  await new Promise<void>((r) => bridge.listen(sockPath, r));
+  t.after(async () => {
+    await new Promise<void>((r) => bridge.close(() => r()));
+    await server.close();
+    air.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const host = await HciHost.open(`unix:${sockPath}`);
+  assert.ok(host.info?.aclBuffers.maxLength);
+  await host.close();
+});
+
+test('our host opens an LE credit-based channel to ble-host (npm) and data flows both ways', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const pt = new SimTransport(air.createController({ aclDataPacketLength: 27 }));
+  t.after(() => pt.close());
+  const manager = await createManager(pt);
+  const adv = bhAdvertise(manager, 'coc-peer');
+  await adv.started;
+  const host = await hostOn(air);
+  t.after(() => host.close());
+  const seen = await host.scanFor((r) => r.ad?.completeLocalName === 'coc-peer', { timeoutMs: 5000 });
+  const conn = await host.connect(seen.address, { addressType: seen.addressType });
+  const bhConn = await adv.connected;
+  const bhGot: Buffer[] = [];
+  const bhReceived = new Promise<Buffer>((resolve) => {
+    bhConn.l2capCoCManager.registerLePsm(0x81, (_txMtu: number, cb: (r: number, paused: boolean, mtu: number) => import('node:events').EventEmitter & { send(b: Buffer): void }) => {
+      const coc = cb(0, false, 512);
+      coc.on('data', (d: Buffer) => {
+        bhGot.push(d);
+        if (Buffer.concat(bhGot).length >= 3000) {
+          resolve(Buffer.concat(bhGot));
+          coc.send(Buffer.from('echo from ble-host'));
+        }
+      });
+    });
+  });
+  const ch = await conn.openChannel(0x81, { mtu: 512, mps: 100, initialCredits: 4 });
+  assert.equal(ch.peerMtu, 512);
+  const data = pattern(3000, 9);
+  for (let off = 0; off < data.length; off += 500) await ch.write(data.subarray(off, off + 500));
+  assert.ok((await bhReceived).equals(data));
+  const reply = await ch.read();
+  assert.equal(reply?.toString(), 'echo from ble-host');
 });
