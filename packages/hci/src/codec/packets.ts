@@ -78,7 +78,7 @@ export function encodeEvent(code: number, params: Uint8Array = Buffer.alloc(0)):
 }
 
 export function encodeAcl(handle: number, pb: number, bc: number, data: Uint8Array): Buffer {
-  checkRange('connection handle', handle, 0x0eff);
+  checkRange('connection handle', handle, 0x0fff);
   checkRange('PB flag', pb, 3);
   checkRange('BC flag', bc, 3);
   if (data.length > 0xffff) throw new HciError('TOO_LARGE', `ACL data is ${data.length} bytes`);

@@ -77,7 +77,7 @@ export function parseAdStructures(data: Uint8Array): AdStructure[] {
   while (r.remaining > 0) {
     const len = r.u8();
     if (len === 0) break;
-    if (len - 1 > r.remaining) throw new HciError('MALFORMED', `AD structure of length ${len} overruns the data`);
+    if (len > r.remaining) throw new HciError('MALFORMED', `AD structure of length ${len} overruns the data`);
     const type = r.u8();
     out.push({ type, data: r.bytes(len - 1) });
   }

@@ -129,7 +129,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   private readonly servers = new Map<number, PsmServer>();
   private pendingConnect: { address: string; resolve: (c: HciConnection) => void; reject: (e: HciError) => void; cancelled: boolean } | undefined;
   private readonly incoming: HciConnection[] = [];
-  private readonly acceptWaiters: ((c: HciConnection) => void)[] = [];
+  private readonly acceptWaiters: { resolve: (c: HciConnection) => void; reject: (e: HciError) => void }[] = [];
   private readonly onData = (p: Buffer) => this.onPacket(p);
   private readonly onTransportClose = () => void this.close();
   private readonly onTransportError = (e: HciError) => this.report(e);
@@ -223,7 +223,6 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     this.timer = undefined;
     if (next !== Infinity) {
       this.timer = setTimeout(() => this.pump(), Math.max(0, next - now) + 1);
-      this.timer.unref();
     }
   }
 
@@ -379,7 +378,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
       pc?.resolve(conn);
     } else {
       const w = this.acceptWaiters.shift();
-      if (w) w(conn);
+      if (w) w.resolve(conn);
       else this.incoming.push(conn);
     }
     this.emit('connection', conn);
@@ -494,9 +493,15 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     if (this.closed) return Promise.reject(new HciError('CLOSED', 'host is closed'));
     opts.signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const w = (c: HciConnection) => {
-        opts.signal?.removeEventListener('abort', onAbort);
-        resolve(c);
+      const w = {
+        resolve: (c: HciConnection) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve(c);
+        },
+        reject: (e: HciError) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
       };
       const onAbort = () => {
         const i = this.acceptWaiters.indexOf(w);
@@ -636,6 +641,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     this.acl.close(err);
     this.pendingConnect?.reject(err);
     this.pendingConnect = undefined;
+    for (const w of this.acceptWaiters.splice(0)) w.reject(err);
     for (const c of this.connections.values()) c.onDisconnected(HciStatus.Connection_Terminated_By_Local_Host);
     this.connections.clear();
     this.transport.off('data', this.onData);
