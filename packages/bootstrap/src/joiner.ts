@@ -1,0 +1,156 @@
+// The joiner of the BLE handover: scans for the pairkit service, connects to the chosen
+// initiator, pairs over SMP, opens the sealed handover, then runs the network pairing joiner
+// with the handed-over code, dialing the initiator's addresses directly.
+import { EventEmitter } from 'node:events';
+import createDebug from 'debug';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { PairingService, type DeviceStore, type PairedOutcome, type PairkitLibp2p } from '@pairkit/net';
+import { PairingCode } from '@pairkit/pairing';
+import { BondingStore } from './bond-store.js';
+import type { LeAddress } from './context.js';
+import { BootstrapError } from './errors.js';
+import { openHandover } from './handover.js';
+import { HANDOVER_PSM, HANDOVER_READY, PAIRKIT_SERVICE_UUID, type BleLink, type BleOob, type BleRadio, type NearbyInitiator } from './ports.js';
+import { DEFAULT_TIMEOUTS, asBootstrapError, runStage, type HandoverEvents, type HandoverStage, type StageTimeouts } from './stages.js';
+
+const log = createDebug('pairkit:bootstrap:joiner');
+
+/** Picks one initiator from those seen so far; undefined means "keep scanning". */
+export type ChooseInitiator = (seen: NearbyInitiator[], signal: AbortSignal) => Promise<NearbyInitiator | undefined> | NearbyInitiator | undefined;
+
+export interface BleHandoverJoinerOptions {
+  radio: BleRadio;
+  node: PairkitLibp2p;
+  registry: DeviceStore;
+  confirm: (value: string, signal: AbortSignal) => Promise<boolean>;
+  /**
+   * Which initiator to connect to, asked each time a new one is seen. Default: the first one
+   * seen. Ignored when `target` is given.
+   */
+  choose?: ChooseInitiator;
+  /** Connect to this address without scanning (e.g. the address in the peer's OOB data). */
+  target?: LeAddress;
+  /** LE SC OOB with the peer's r and C instead of Numeric Comparison. */
+  oob?: BleOob;
+  timeouts?: Partial<StageTimeouts>;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
+  readonly #o: BleHandoverJoinerOptions;
+  readonly #t: StageTimeouts;
+  #stage: HandoverStage = 'scanning';
+  #running = false;
+
+  constructor(opts: BleHandoverJoinerOptions) {
+    super();
+    this.#o = opts;
+    this.#t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  }
+
+  get stage(): HandoverStage {
+    return this.#stage;
+  }
+
+  async run(): Promise<PairedOutcome> {
+    if (this.#running) throw new BootstrapError('INVALID_INPUT', 'run() was already called');
+    this.#running = true;
+    const o = this.#o;
+    const now = o.now ?? Date.now;
+    const store = new BondingStore(o.registry);
+    const service = new PairingService({ node: o.node, registry: store });
+    let link: BleLink | undefined;
+    try {
+      await service.start();
+      let t = now();
+      let target = o.target;
+      if (!target) {
+        this.#stage = 'scanning';
+        this.emit('scanning', { serviceUuid: PAIRKIT_SERVICE_UUID });
+        target = (await runStage('scanning', this.#t.scan, o.signal, undefined, (s) => this.#scan(s))).address;
+        this.emit('timing', { stage: 'scan', ms: now() - t });
+      }
+      t = now();
+      const to = target;
+      link = await runStage('connecting', this.#t.connect, o.signal, undefined, (s) => o.radio.connect(to, s));
+      const l = link;
+      this.#stage = 'connected';
+      this.emit('connected', { address: l.peer.address, addressType: l.peer.type });
+      this.emit('timing', { stage: 'connect', ms: now() - t });
+
+      t = now();
+      const ble = await runStage('ble pairing', this.#t.smp, o.signal, l.closed, (s) =>
+        l.pair({
+          signal: s,
+          oob: o.oob,
+          confirm: (value, cs) => {
+            this.#stage = 'compare';
+            this.emit('compare', { value });
+            return o.confirm(value, cs);
+          },
+        }),
+      );
+      this.#stage = 'ble-paired';
+      this.emit('ble-paired', { model: ble.model, authenticated: ble.authenticated, address: l.peer.address });
+      this.emit('timing', { stage: 'smp', ms: now() - t });
+
+      t = now();
+      const payload = await runStage('handover', this.#t.handover, o.signal, l.closed, async (s) => {
+        const ch = await l.openChannel(HANDOVER_PSM, s);
+        try {
+          await ch.send(Uint8Array.of(HANDOVER_READY), s);
+          const sealed = await ch.receive(s);
+          return openHandover({ ltk: ble.ltk, initiator: l.peer, joiner: l.local, psm: HANDOVER_PSM }, sealed, { now: now() });
+        } finally {
+          await ch.close().catch(() => {});
+        }
+      });
+      this.#stage = 'handover';
+      this.emit('handover', { peerId: payload.peerId, addresses: payload.multiaddrs.length });
+      this.emit('timing', { stage: 'handover', ms: now() - t });
+
+      t = now();
+      store.attach(ble.bond, payload.peerId);
+      const words = PairingCode.fromEntropy(payload.codeSecret).toString();
+      payload.codeSecret.fill(0);
+      const peer = { id: peerIdFromString(payload.peerId), multiaddrs: payload.multiaddrs.map((a) => multiaddr(a)) };
+      const outcome = await runStage('network pairing', this.#t.network, o.signal, undefined, (s) =>
+        service.join(words, { peers: [peer], mdns: false, dht: false, signal: s, timeoutMs: this.#t.network }).catch((err) => {
+          throw asBootstrapError(err, 'NETWORK_FAILED', 'network pairing failed');
+        }),
+      );
+      if (!store.saved || store.saved.peerId !== payload.peerId) {
+        throw new BootstrapError('NETWORK_FAILED', 'the network pairing completed with a peer other than the one handed over');
+      }
+      this.emit('timing', { stage: 'network', ms: now() - t });
+      this.#stage = 'paired';
+      const device = o.registry.get(outcome.deviceId) ?? outcome;
+      this.emit('paired', { deviceId: outcome.deviceId, peerId: outcome.peerId, name: outcome.name, verification: outcome.verification, method: device.method });
+      return { ...outcome, ...device, verification: outcome.verification };
+    } catch (err) {
+      const e = asBootstrapError(err, 'BLE_PAIRING_FAILED', 'handover failed');
+      log('failed in %s: %s', this.#stage, e.code);
+      this.emit('failed', { stage: this.#stage, code: e.code, message: e.message });
+      throw e;
+    } finally {
+      store.detach();
+      await service.close().catch(() => {});
+      await link?.disconnect().catch(() => {});
+    }
+  }
+
+  /** Scans until `choose` picks one of the initiators seen so far. */
+  async #scan(signal: AbortSignal): Promise<NearbyInitiator> {
+    const seen: NearbyInitiator[] = [];
+    const choose = this.#o.choose ?? ((list: NearbyInitiator[]) => list[0]);
+    for await (const found of this.#o.radio.scan({ serviceUuid: PAIRKIT_SERVICE_UUID, signal })) {
+      seen.push(found);
+      this.emit('nearby', { address: found.address.address, name: found.name, rssi: found.rssi });
+      const pick = await choose([...seen], signal);
+      if (pick) return pick;
+    }
+    throw new BootstrapError('NO_INITIATOR', 'no pairkit initiator chosen');
+  }
+}

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SimAir } from '@pairkit/ble-sim';
+import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError } from '../src/index.js';
+import { makeDevice } from './helpers/device.js';
+
+test('in-process: scan, connect, Numeric Comparison, sealed handover, network pairing; one entry each with the bond', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await makeDevice(air, 'alpha');
+  const b = await makeDevice(air, 'beta');
+  t.after(() => Promise.all([a.stop(), b.stop()]));
+
+  const shown: Record<string, string> = {};
+  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: async (v) => ((shown.a = v), true) });
+  const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: async (v) => ((shown.b = v), true) });
+  const stages: string[] = [];
+  for (const ev of ['scanning', 'connected', 'compare', 'ble-paired', 'handover', 'paired'] as const) joi.on(ev, () => stages.push(ev));
+  const [ra, rb] = await Promise.all([ini.run(), joi.run()]);
+  assert.deepEqual(stages, ['scanning', 'connected', 'compare', 'ble-paired', 'handover', 'paired']);
+  assert.match(shown.a, /^\d{6}$/);
+  assert.equal(shown.a, shown.b, 'both sides showed the same 6 digits');
+  assert.equal(ra.peerId, b.node.peerId.toString());
+  assert.equal(rb.peerId, a.node.peerId.toString());
+  assert.equal(ra.verification, rb.verification);
+
+  const ea = a.registry.list();
+  const eb = b.registry.list();
+  assert.equal(ea.length, 1);
+  assert.equal(eb.length, 1);
+  assert.equal(ea[0].method, 'both');
+  assert.equal(eb[0].method, 'both');
+  assert.equal(ea[0].bond?.address, b.registry.identity().bleIdentityAddress);
+  assert.equal(eb[0].bond?.address, a.registry.identity().bleIdentityAddress);
+  assert.deepEqual(ea[0].bond?.ltk, eb[0].bond?.ltk, 'the same SC LTK on both sides');
+  assert.equal(ea[0].bond?.authenticated, true);
+  assert.deepEqual(ea[0].sessionKeys?.tx, eb[0].sessionKeys?.rx);
+  assert.equal(a.registry.listBonds().length, 1);
+});
+
+test('in-process: a rejected comparison fails both sides and stores nothing', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await makeDevice(air, 'alpha');
+  const b = await makeDevice(air, 'beta');
+  t.after(() => Promise.all([a.stop(), b.stop()]));
+  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: async () => true, timeouts: { smp: 10_000 } });
+  const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: async () => false });
+  const [ra, rb] = await Promise.allSettled([ini.run(), joi.run()]);
+  assert.equal(ra.status, 'rejected');
+  assert.equal(rb.status, 'rejected');
+  const eb = (rb as PromiseRejectedResult).reason as BootstrapError;
+  assert.equal(eb.code, 'COMPARISON_REJECTED');
+  assert.equal(((ra as PromiseRejectedResult).reason as BootstrapError).code, 'COMPARISON_REJECTED', 'the initiator learns why');
+  assert.equal(a.registry.list().length + b.registry.list().length, 0);
+  assert.equal(a.registry.listBonds().length + b.registry.listBonds().length, 0);
+});
