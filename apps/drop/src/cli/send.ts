@@ -1,0 +1,62 @@
+import { DropError } from '../errors.js';
+import { sendFiles } from '../transfer.js';
+import { DROP_PROTOCOL_ID, fail, interruptSignal, openDevice, peakRss, type CommonOptions } from './common.js';
+import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
+
+export interface SendOptions extends CommonOptions {
+  timeout?: string;
+}
+
+/** `drop send <device> <file...>`: returns the exit code. */
+export async function sendCommand(deviceQuery: string, files: string[], opts: SendOptions): Promise<number> {
+  const out = makeOutput(opts.json === true);
+  const { signal, dispose } = interruptSignal();
+  const connectMs = opts.timeout === undefined ? 60_000 : Number(opts.timeout) * 1000;
+  if (!Number.isFinite(connectMs) || connectMs <= 0) return fail(out, new DropError('DROP_USAGE', '--timeout takes seconds'));
+  let device;
+  try {
+    device = await openDevice(opts, signal);
+  } catch (err) {
+    dispose();
+    return fail(out, err);
+  }
+  try {
+    const target = device.resolveDevice(deviceQuery);
+    out.event({ event: 'connecting', device: { deviceId: target.deviceId, name: target.name } });
+    out.note(`connecting to ${target.name} (${target.deviceId.slice(0, 8)})...`);
+    const channel = await device.openChannel(target.deviceId, DROP_PROTOCOL_ID, {
+      signal: AbortSignal.any([signal, AbortSignal.timeout(connectMs)]),
+    });
+    const progress = new Progress(out);
+    const started = Date.now();
+    let from = 0;
+    const sent = await sendFiles(channel, files, {
+      signal,
+      onEvent: (e) => {
+        switch (e.type) {
+          case 'file-start':
+            from = e.offset;
+            if (e.resumed) out.note(`${e.name}: resuming at ${formatBytes(e.offset)}`);
+            out.event({ event: 'file-start', file: e.name, size: e.size, offset: e.offset, resumed: e.resumed });
+            break;
+          case 'progress':
+            progress.update(e.name, e.bytes, e.size, from);
+            break;
+          case 'file-done':
+            progress.done();
+            out.event({ event: 'sent', file: e.name, size: e.size, sha256: e.sha256 }, `sent ${e.name} (${formatBytes(e.size)}, sha256 ${e.sha256.slice(0, 16)}...)`);
+            break;
+        }
+      },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    const bytes = sent.reduce((n, f) => n + f.size, 0);
+    out.event({ event: 'done', files: sent.length, bytes, seconds, peakRssBytes: peakRss() }, `done: ${sent.length} file(s) to ${target.name}`);
+    return ExitCode.OK;
+  } catch (err) {
+    return fail(out, err);
+  } finally {
+    dispose();
+    await device.close();
+  }
+}

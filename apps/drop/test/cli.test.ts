@@ -1,0 +1,169 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DropProcess, runDrop, type DropEvent } from './helpers/proc.js';
+import { pairHomes, removeFrom } from './helpers/pairing.js';
+import { generateFile, randomFile, sha256Stream } from './helpers/files.js';
+
+// Real processes, real libp2p on loopback. The receiver prints its address; the sender uses
+// it as --bootstrap, so no LAN discovery is needed.
+
+const MB = 1024 * 1024;
+const BIG = 200 * MB;
+const common = ['--json', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'];
+
+describe('drop between two processes', () => {
+  let root: string;
+  let homeR: string;
+  let homeS: string;
+  let homeU: string;
+  let homeX: string;
+  let bigFile: string;
+  let bigHash: string;
+  const running: DropProcess[] = [];
+
+  function receiver(dir: string, extra: string[] = [], home = homeR): DropProcess {
+    const p = new DropProcess(['receive', '--home', home, '--dir', dir, ...common, ...extra]);
+    running.push(p);
+    return p;
+  }
+
+  async function addressOf(p: DropProcess): Promise<string> {
+    const e = await p.waitFor((x) => x.event === 'listening', 'listening');
+    return (e.addrs as string[])[0]!;
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'drop-cli-'));
+    homeR = join(root, 'home-r');
+    homeS = join(root, 'home-s');
+    homeU = join(root, 'home-u');
+    homeX = join(root, 'home-x');
+    await pairHomes(homeR, 'receiver', homeS, 'sender');
+    await pairHomes(homeR, 'receiver', homeX, 'ex-friend');
+    bigFile = join(root, 'big.bin');
+    bigHash = await generateFile(bigFile, BIG);
+  });
+
+  after(async () => {
+    for (const p of running) p.kill();
+    await Promise.all(running.map((p) => p.exited));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('--help documents both commands and the exit codes', async () => {
+    const r = await runDrop(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /send/);
+    assert.match(r.stdout, /receive/);
+    assert.match(r.stdout, /Exit codes/);
+    const s = await runDrop(['send', '--help']);
+    assert.match(s.stdout, /--home/);
+    assert.match(s.stdout, /--json/);
+    const bad = await runDrop(['send']);
+    assert.equal(bad.code, 2);
+  });
+
+  test('a 200 MB file goes through with flat memory on both sides and an identical hash', async (t) => {
+    const out = join(root, 'out-big');
+    await mkdir(out);
+    // Baseline: the same two processes moving a 64 KiB file.
+    const small = await randomFile(root, 'small.bin', 64 * 1024);
+    const r0 = receiver(out, ['--once']);
+    const s0 = await runDrop(['send', 'receiver', small, '--home', homeS, ...common, '--bootstrap', await addressOf(r0)]);
+    assert.equal(s0.code, 0, s0.stderr);
+    assert.equal(await r0.exited, 0);
+    const baseR = (r0.events.find((e) => e.event === 'done')!.peakRssBytes as number);
+    const baseS = (s0.events.find((e) => e.event === 'done')!.peakRssBytes as number);
+
+    const r = receiver(out, ['--once']);
+    const s = await runDrop(['send', 'receiver', bigFile, '--home', homeS, ...common, '--bootstrap', await addressOf(r)]);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(await r.exited, 0, r.stderr);
+    const received = r.events.find((e) => e.event === 'received')!;
+    assert.equal(received.sha256, bigHash);
+    assert.equal(await sha256Stream(join(out, 'big.bin')), bigHash);
+    const progress = s.events.filter((e) => e.event === 'progress');
+    assert.ok(progress.length >= 2, 'progress lines were printed');
+    assert.equal(progress.at(-1)!.bytes, BIG);
+    const peakR = r.events.find((e) => e.event === 'done')!.peakRssBytes as number;
+    const peakS = s.events.find((e) => e.event === 'done')!.peakRssBytes as number;
+    const done = s.events.find((e) => e.event === 'done') as DropEvent & { seconds: number };
+    t.diagnostic(`200 MB: sender peak RSS ${(peakS / MB).toFixed(0)} MB (baseline ${(baseS / MB).toFixed(0)} MB), receiver peak RSS ${(peakR / MB).toFixed(0)} MB (baseline ${(baseR / MB).toFixed(0)} MB), ${(BIG / MB / done.seconds).toFixed(0)} MB/s`);
+    // Flat: far less growth than the file's size (buffering it would add 200 MB).
+    assert.ok(peakS - baseS < 120 * MB, `sender grew by ${((peakS - baseS) / MB).toFixed(0)} MB`);
+    assert.ok(peakR - baseR < 120 * MB, `receiver grew by ${((peakR - baseR) / MB).toFixed(0)} MB`);
+    await rm(join(out, 'big.bin'));
+  });
+
+  test('a transfer interrupted by kill -9 of the sender resumes and ends identical', async (t) => {
+    const out = join(root, 'out-resume');
+    await mkdir(out);
+    const r = receiver(out); // stays up across both attempts
+    const addr = await addressOf(r);
+    const s1 = new DropProcess(['send', 'receiver', bigFile, '--home', homeS, ...common, '--bootstrap', addr]);
+    running.push(s1);
+    await s1.waitFor((e) => e.event === 'progress' && (e.bytes as number) >= 60 * MB, '60 MB sent');
+    s1.kill('SIGKILL');
+    assert.equal(await s1.exited, null);
+    const failed = await r.waitFor((e) => e.event === 'failed', 'the receiver noticed');
+    assert.equal(failed.code, 'DROP_CLOSED');
+    const part = await stat(join(out, 'big.bin.part'));
+    assert.ok(part.size > 0 && part.size < BIG, `partial copy of ${part.size} bytes`);
+    assert.deepEqual((await readdir(out)).sort(), ['big.bin.part', 'big.bin.part.json']);
+
+    const s2 = await runDrop(['send', 'receiver', bigFile, '--home', homeS, ...common, '--bootstrap', addr]);
+    assert.equal(s2.code, 0, s2.stderr);
+    const start = s2.events.find((e) => e.event === 'file-start')!;
+    assert.equal(start.resumed, true);
+    assert.ok((start.offset as number) >= 60 * MB - 8 * MB, `resumed at ${String(start.offset)}`);
+    const got = await r.waitFor((e) => e.event === 'received', 'received');
+    t.diagnostic(`resumed at ${((start.offset as number) / MB).toFixed(1)} MB of 200 MB`);
+    assert.equal(got.resumedFrom, start.offset);
+    assert.equal(got.sha256, bigHash);
+    assert.equal(await sha256Stream(join(out, 'big.bin')), bigHash);
+    assert.deepEqual(await readdir(out), ['big.bin']);
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+    await rm(join(out, 'big.bin'));
+  });
+
+  test('an unpaired device is refused with a clear message and exit code 3', async () => {
+    const file = await randomFile(root, 'note.txt', 100);
+    const r = await runDrop(['send', 'receiver', file, '--home', homeU, ...common]);
+    assert.equal(r.code, 3);
+    const f = r.events.find((e) => e.event === 'failed')!;
+    assert.equal(f.code, 'NOT_PAIRED');
+    const human = await runDrop(['send', 'receiver', file, '--home', homeU, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']);
+    assert.equal(human.code, 3);
+    assert.match(human.stderr, /drop: no paired device "receiver"/);
+  });
+
+  test('a removed device is refused by the receiver, and cannot send after removing it either', async () => {
+    const out = join(root, 'out-removed');
+    await mkdir(out);
+    await removeFrom(homeR, 'ex-friend'); // the receiver dropped ex-friend while it was offline
+    const r = receiver(out);
+    const addr = await addressOf(r);
+    const file = await randomFile(root, 'hello.txt', 1000);
+    const s = await runDrop(['send', 'receiver', file, '--home', homeX, ...common, '--bootstrap', addr]);
+    assert.equal(s.code, 3, s.stderr);
+    const f = s.events.find((e) => e.event === 'failed')!;
+    assert.ok(f.code === 'PEER_NOT_PAIRED' || f.code === 'DEVICE_REMOVED', String(f.code));
+    if (f.code === 'PEER_NOT_PAIRED') {
+      assert.match(String(f.reason), /refused/);
+      await r.waitFor((e) => e.event === 'refused', 'refused event');
+    }
+    assert.deepEqual(await readdir(out), [], 'nothing was written');
+    r.kill('SIGTERM');
+    await r.exited;
+
+    // ex-friend drops the receiver too: sending is refused locally
+    await removeFrom(homeX, 'receiver');
+    const again = await runDrop(['send', 'receiver', file, '--home', homeX, ...common]);
+    assert.equal(again.code, 3);
+    assert.ok(['DEVICE_REMOVED', 'NOT_PAIRED'].includes(String(again.events.find((e) => e.event === 'failed')!.code)));
+  });
+});
