@@ -86,9 +86,12 @@ export class PairingConversation {
     ctx: ConversationContext,
     remotePeerId: string,
     remotePublicKey: Uint8Array,
+    now: number,
     secrets?: JoinerSecrets,
     refuse?: PairingProtocolError,
   ) {
+    // Counted from creation, so a conversation that is never started still times out.
+    this.#deadline = now + ctx.readTimeoutMs;
     this.id = id;
     this.role = role;
     this.#ctx = ctx;

@@ -121,6 +121,7 @@ export class PairingProtocolHandler {
   /** Starts waiting for a joiner with a fresh (or given) code. */
   createInitiatorSession(options: CreateSessionOptions): PairingSession {
     this.#checkOpen();
+    if (typeof options.now !== 'number' || !Number.isFinite(options.now)) throw invalid('now must be a finite number of milliseconds');
     const ttlMs = positive(options.ttlMs, DEFAULT_SESSION_TTL_MS, 'ttlMs');
     const code = options.code ?? PairingCode.generate(this.#random);
     const key = hex(code.sessionId);
@@ -178,6 +179,9 @@ export class PairingProtocolHandler {
         session.expire(now);
         debug('session %s expired', session.id);
         events.push({ type: 'session-expired', session }, ...this.#endConversations(session, 'EXPIRED', 'this pairing code has expired', true));
+      } else if (session.state === 'completed' && session.active.size > 0) {
+        // Joiners still talking to a consumed code are told so now rather than at their timeout.
+        events.push(...this.#endConversations(session, 'CONSUMED', 'this pairing code has already been used', true));
       } else if (!session.open && session.endedAt !== undefined && now - session.endedAt >= this.#retentionMs) {
         this.#sessions.delete(session.id);
         if (this.#bySessionId.get(hex(session.sessionId)) === session) this.#bySessionId.delete(hex(session.sessionId));
@@ -203,9 +207,10 @@ export class PairingProtocolHandler {
     return events;
   }
 
-  #open(role: 'initiator' | 'joiner', peer: RemotePeer, secrets?: ConstructorParameters<typeof PairingConversation>[5]): PairingConversation {
+  #open(role: 'initiator' | 'joiner', peer: RemotePeer, secrets?: ConstructorParameters<typeof PairingConversation>[6]): PairingConversation {
+    if (typeof peer.now !== 'number' || !Number.isFinite(peer.now)) throw invalid('now must be a finite number of milliseconds');
     const refuse = this.#refusal(peer);
-    const c = new PairingConversation(`c${this.#nextId++}`, role, this.#ctx, String(peer.remotePeerId), peer.remotePublicKey ?? new Uint8Array(0), secrets, refuse);
+    const c = new PairingConversation(`c${this.#nextId++}`, role, this.#ctx, String(peer.remotePeerId), peer.remotePublicKey ?? new Uint8Array(0), peer.now, secrets, refuse);
     if (!refuse) this.#conversations.add(c);
     debug('conversation %s (%s) %s', c.id, role, refuse ? `refused: ${refuse.code}` : 'opened');
     return c;
@@ -222,7 +227,7 @@ export class PairingProtocolHandler {
     return undefined;
   }
 
-  #endConversations(session: PairingSession, code: 'EXPIRED' | 'CANCELLED', message: string, spareLocked: boolean): HandlerEvent[] {
+  #endConversations(session: PairingSession, code: 'EXPIRED' | 'CANCELLED' | 'CONSUMED', message: string, spareLocked: boolean): HandlerEvent[] {
     const events: HandlerEvent[] = [];
     for (const c of [...session.active] as PairingConversation[]) {
       if (spareLocked && session.lockedBy === c) continue; // a joiner that proved the code in time may finish

@@ -467,7 +467,40 @@ test('50 bogus joiners racing one real joiner: the real one pairs', () => {
   assert.ok(silent.every((b) => b.conv.state === 'challenged'));
   const ch = sentMessages(silent[0].out)[0] as PairingChallenge;
   assert.equal(failure(silent[0].conv.receive(silent[0].impostor.response(ch, alice), 1))?.code, 'CONSUMED');
-  const timeouts = ha.tick(10_000).filter((e) => e.type === 'conversation');
-  assert.equal(timeouts.length, silent.length - 1);
+  // The next tick tells the remaining ones that the code is consumed.
+  const ended = ha.tick(2).filter((e) => e.type === 'conversation');
+  assert.equal(ended.length, silent.length - 1);
+  for (const e of ended) assert.ok(e.type === 'conversation' && e.conversation.error?.code === 'CONSUMED');
   assert.equal(ha.conversations.length, 0);
+});
+
+test('startJoiner parses a typed code and throws PairingCodeError for a bad one', () => {
+  const { hb, session } = setup();
+  const typed = session.code.words.map((w) => w.slice(0, 4).toUpperCase()).join('-');
+  assert.equal(join(hb, typed, alice).state, 'waiting');
+  assert.throws(() => join(hb, 'not a code', alice), { name: 'PairingCodeError', code: 'WRONG_WORD_COUNT' });
+  // A conversation that is never started still times out (no leak).
+  const events = hb.tick(10_000);
+  assert.equal(events.length, 1);
+  assert.equal(hb.conversations.length, 0);
+});
+
+test('handler.close ends every session and conversation and refuses new work', () => {
+  const { ha, hb, session } = setup();
+  const link = new Link(join(hb, session.code, alice), inbound(ha, bob));
+  link.step(1);
+  const events = ha.close(7);
+  assert.ok(events.some((e) => e.type === 'session-cancelled'));
+  assert.equal(link.initiator.conv.error?.code, 'CANCELLED');
+  assert.equal(ha.conversations.length, 0);
+  assert.throws(() => ha.createInitiatorSession({ now: 8 }), { code: 'CANCELLED' });
+  assert.throws(() => inbound(ha, bob, 8), { code: 'CANCELLED' });
+});
+
+test('constructor rejects an inconsistent local identity', () => {
+  assert.throws(() => makeHandler({ ...alice, publicKey: bob.publicKey }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => makeHandler({ ...alice, deviceId: bob.deviceId }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => makeHandler({ ...alice, peerId: bob.peerId }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => makeHandler({ ...alice, info: { name: '', os: '', appVersion: '' } }), { code: 'INVALID_ARGUMENT' });
+  assert.throws(() => makeHandler(alice, { readTimeoutMs: 0 }), { code: 'INVALID_ARGUMENT' });
 });
