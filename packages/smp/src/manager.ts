@@ -25,6 +25,7 @@ export class SmpManager {
   readonly #o: SmpManagerOptions;
   readonly #attempts: RepeatedAttempts;
   readonly #managers = new Map<SmpLink, SecurityManager>();
+  #keys: SecurityManagerOptions['localKeys'] | null = null;
   #closed = false;
 
   constructor(options: SmpManagerOptions) {
@@ -50,7 +51,7 @@ export class SmpManager {
     sm = new SecurityManager(link, {
       ...this.#o,
       bonds: this.#o.registry,
-      localKeys: this.#localKeys(),
+      localKeys: (this.#keys ??= this.#localKeys()),
       attempts: this.#attempts,
       ...extra,
     });
@@ -96,7 +97,7 @@ export class SmpManager {
     this.#managers.clear();
   }
 
-  /** Our IRK + identity address and CSRK from the registry; all-zero keys are never sent. */
+  /** Our IRK + identity address and CSRK from the registry (read once); all-zero keys are never sent. */
   #localKeys(): SecurityManagerOptions['localKeys'] {
     const id = this.#o.registry?.identity();
     if (!id) return undefined;

@@ -1,0 +1,208 @@
+// pairkit SMP bench: host CPU per LE SC pairing (both sides) for our stack and for the npm
+// ble-host stack, in the same run on the same ble-sim; then toolbox operations per second.
+// Prints figures only. Run: npm run bench -w @pairkit/smp
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { SimAir, SimTransport } from '@pairkit/ble-sim';
+import { HciHost, fromPacketPort } from '@pairkit/hci';
+import { DeviceRegistry, type BleBond } from '@pairkit/registry';
+import {
+  SmpManager, IoCapability as Io, type SmpRegistry, P256KeyPair, validatePeerPublicKey,
+  aesCmac, f4, f5, f6, g2, c1, s1, ah, h6, h7,
+} from '../src/index.js';
+
+const require = createRequire(import.meta.url);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const NodeBleHost: any = require('ble-host');
+
+const N = Number(process.env.SMP_BENCH_PAIRINGS ?? 40);
+/** For profiling one side: SMP_BENCH_ONLY=ours | ble-host. */
+const ONLY = process.env.SMP_BENCH_ONLY;
+const WARMUP = 5;
+
+interface Figure {
+  cpuUs: number;
+  wallMs: number;
+}
+
+async function measure(rounds: number, once: () => Promise<void>): Promise<Figure> {
+  for (let i = 0; i < WARMUP; i++) await once();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < rounds; i++) await once();
+  const c = process.cpuUsage(c0);
+  return { cpuUs: (c.user + c.system) / rounds, wallMs: (performance.now() - t0) / rounds };
+}
+
+/** Bonds in a Map: isolates the protocol + HCI cost from SQLite's durable writes. */
+function memoryStore(registry: DeviceRegistry): SmpRegistry {
+  const bonds = new Map<string, BleBond>();
+  return {
+    identity: () => registry.identity(),
+    saveBond: (b) => void bonds.set(b.address, { ...b, createdAt: Date.now() }),
+    getBond: (a) => bonds.get(a.toUpperCase()),
+    listBonds: () => [...bonds.values()],
+    removeBond: (a) => bonds.delete(a.toUpperCase()),
+    bondsWithIrk: () => [...bonds.values()].filter((b): b is BleBond & { irk: Uint8Array } => b.irk !== undefined),
+  };
+}
+
+async function oursSetup(air: SimAir, dirs: string[], inMemory = false) {
+  const node = async (name: string) => {
+    const home = mkdtempSync(join(tmpdir(), `pairkit-smp-bench-${name}-`));
+    dirs.push(home);
+    const registry = DeviceRegistry.openSync({ home });
+    const host = new HciHost(fromPacketPort(new SimTransport(air.createController())), { address: registry.identity().bleIdentityAddress });
+    await host.init();
+    return { host, registry };
+  };
+  const a = await node('a');
+  const b = await node('b');
+  const cm = new SmpManager({ ioCapability: Io.NoInputNoOutput, registry: inMemory ? memoryStore(a.registry) : a.registry });
+  const pm = new SmpManager({ ioCapability: Io.NoInputNoOutput, registry: inMemory ? memoryStore(b.registry) : b.registry });
+  const once = async () => {
+    await b.host.startAdvertising({});
+    const [cl, pl] = await Promise.all([a.host.connect(b.host.address, { addressType: 1 }), b.host.accept()]);
+    pm.attach(pl);
+    await cm.attach(cl).pair();
+    await cl.disconnect();
+  };
+  const close = async () => {
+    cm.close();
+    pm.close();
+    await a.host.close();
+    await b.host.close();
+    a.registry.close();
+    b.registry.close();
+  };
+  return { once, close };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function bh<T>(fn: (cb: (...a: any[]) => void) => void): Promise<T> {
+  return new Promise((resolve) => fn((...a) => resolve(a as T)));
+}
+
+async function bleHostSetup(air: SimAir) {
+  const make = async () => {
+    const t = new SimTransport(air.createController());
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const [err, m] = await bh<[Error | null, any]>((cb) => NodeBleHost.BleManager.create(t, {}, cb));
+    if (err) throw err;
+    m.on('error', () => {});
+    return { t, m };
+  };
+  const p = await make();
+  const c = await make();
+  const adv = new NodeBleHost.AdvertisingDataBuilder().addFlags(['leGeneralDiscoverableMode', 'brEdrNotSupported']).build();
+  await bh((cb) => p.m.setAdvertisingData(adv, cb));
+  const once = async () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const pConnP = new Promise<any>((resolve) => p.m.startAdvertising({}, (_s: number, conn: unknown) => resolve(conn)));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const [cConn] = await bh<[any]>((cb) => c.m.connect('public', p.t.controller.address, {}, cb));
+    const pConn = await pConnP;
+    // A listener makes ble-host accept re-pairing over an existing bond.
+    pConn.smp.on('pairingRequest', (_r: unknown, cb: (f: object) => void) => cb({ ioCap: Io.NoInputNoOutput, bondingFlags: 1, sc: true }));
+    const done = Promise.all([
+      new Promise((resolve, reject) => {
+        cConn.smp.once('pairingComplete', resolve);
+        cConn.smp.once('pairingFail', (r: number) => reject(new Error(`ble-host central failed ${r}`)));
+      }),
+      new Promise((resolve, reject) => {
+        pConn.smp.once('pairingComplete', resolve);
+        pConn.smp.once('pairingFail', (r: number) => reject(new Error(`ble-host peripheral failed ${r}`)));
+      }),
+    ]);
+    cConn.smp.sendPairingRequest({ ioCap: Io.NoInputNoOutput, bondingFlags: 1, sc: true });
+    await done;
+    await new Promise<void>((resolve) => {
+      cConn.once('disconnect', () => resolve());
+      cConn.disconnect();
+    });
+  };
+  return { once };
+}
+
+function opsPerSecond(name: string, fn: () => unknown, minMs = 300): string {
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < minMs) {
+    for (let i = 0; i < 100; i++) fn();
+    n += 100;
+    t = performance.now();
+  }
+  const ops = (n / (t - t0)) * 1000;
+  return `  ${name.padEnd(34)} ${Math.round(ops).toLocaleString('en-US').padStart(12)} ops/s  (${((1000 / ops) * 1000).toFixed(2)} us/op)`;
+}
+
+async function main() {
+  const cwd = process.cwd();
+  const scratch = mkdtempSync(join(tmpdir(), 'pairkit-smp-bench-'));
+  const dirs = [scratch];
+  process.chdir(scratch); // ble-host writes its bond storage into the working folder
+  try {
+    const air = new SimAir();
+    const ours = await oursSetup(air, dirs);
+    const oursMem = await oursSetup(air, dirs, true);
+    const theirs = await bleHostSetup(air);
+    if (ONLY) {
+      const f = await measure(N, ONLY === 'ours' ? ours.once : ONLY === 'ours-memory' ? oursMem.once : theirs.once);
+      console.log(`${ONLY}: ${(f.cpuUs / 1000).toFixed(2)} ms CPU per pairing`);
+      await ours.close();
+      await oursMem.close();
+      air.close();
+      return;
+    }
+    // Interleave the two so both see the same machine load.
+    const o1 = await measure(N / 2, ours.once);
+    const m1 = await measure(N / 2, oursMem.once);
+    const b1 = await measure(N / 2, theirs.once);
+    const o2 = await measure(N / 2, ours.once);
+    const m2 = await measure(N / 2, oursMem.once);
+    const b2 = await measure(N / 2, theirs.once);
+    const avg = (x: Figure, y: Figure): Figure => ({ cpuUs: (x.cpuUs + y.cpuUs) / 2, wallMs: (x.wallMs + y.wallMs) / 2 });
+    const o = avg(o1, o2);
+    const m = avg(m1, m2);
+    const b = avg(b1, b2);
+    console.log(`LE SC Just Works pairing + bonding, both sides on one ble-sim air, ${N} pairings each (after ${WARMUP} warm-up), process CPU per pairing:`);
+    console.log(`  pairkit (HciHost + SmpManager, bonds in SQLite)  ${(o.cpuUs / 1000).toFixed(2).padStart(7)} ms CPU   ${o.wallMs.toFixed(2).padStart(7)} ms wall`);
+    console.log(`  pairkit, bonds kept in memory                   ${(m.cpuUs / 1000).toFixed(2).padStart(7)} ms CPU   ${m.wallMs.toFixed(2).padStart(7)} ms wall`);
+    console.log(`  ble-host npm (bonds in its file storage)        ${(b.cpuUs / 1000).toFixed(2).padStart(7)} ms CPU   ${b.wallMs.toFixed(2).padStart(7)} ms wall`);
+    console.log(`  ratio pairkit / ble-host CPU: ${(o.cpuUs / b.cpuUs).toFixed(2)} with SQLite bonds, ${(m.cpuUs / b.cpuUs).toFixed(2)} with in-memory bonds (target <= 1.00)`);
+    console.log('  (includes connection setup/teardown and the simulated controllers, identical for both)');
+    await ours.close();
+    await oursMem.close();
+    air.close();
+  } finally {
+    process.chdir(cwd);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+
+  const k = new Uint8Array(16).fill(7);
+  const u = new Uint8Array(32).fill(1);
+  const v = new Uint8Array(32).fill(2);
+  const a7 = new Uint8Array(7);
+  const m64 = new Uint8Array(64);
+  const kp = P256KeyPair.generate();
+  const peer = P256KeyPair.generate();
+  console.log('\nToolbox (node:crypto AES, one core):');
+  console.log(opsPerSecond('aesCmac (64-octet message)', () => aesCmac(k, m64)));
+  console.log(opsPerSecond('f4', () => f4(u, v, k, 0)));
+  console.log(opsPerSecond('f5 (MacKey + LTK)', () => f5(u, k, k, a7, a7)));
+  console.log(opsPerSecond('f6', () => f6(k, k, k, k, new Uint8Array(3), a7, a7)));
+  console.log(opsPerSecond('g2', () => g2(u, v, k, k)));
+  console.log(opsPerSecond('h6', () => h6(k, new Uint8Array(4))));
+  console.log(opsPerSecond('h7', () => h7(k, k)));
+  console.log(opsPerSecond('ah', () => ah(k, new Uint8Array(3))));
+  console.log(opsPerSecond('c1', () => c1(k, k, a7, a7, 0, 1, new Uint8Array(6), new Uint8Array(6))));
+  console.log(opsPerSecond('s1', () => s1(k, k, k)));
+  console.log(opsPerSecond('P-256 key pair (OpenSSL)', () => P256KeyPair.generate()));
+  console.log(opsPerSecond('P-256 DHKey (OpenSSL)', () => kp.dhKey(peer)));
+  console.log(opsPerSecond('public key validation (noble)', () => validatePeerPublicKey(peer, kp, false)));
+}
+
+await main();
