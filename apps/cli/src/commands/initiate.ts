@@ -4,15 +4,17 @@ import qrcode from 'qrcode-terminal';
 import { PairingService } from '@pairkit/net';
 import type { CliContext } from '../util/context.js';
 import { NetProgress, addNetOptions, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
+import { addBleOptions, runBleInitiate, type BleOptions } from './ble-handover.js';
 
 export function register(program: Command, ctx: CliContext): void {
-  addNetOptions(
+  addBleOptions(addNetOptions(
     program
       .command('initiate')
       .description('start a pairing: shows 12 words to type on the other device (`pair join`), then waits for it')
       .option('--timeout <duration>', 'how long the words stay valid (e.g. 90s, 5m)', '5m')
       .option('--qr', 'also show the words as a terminal QR code')
-  ).action(async (opts: NetOptions & { timeout: string; qr?: boolean }) => {
+  ), 'initiate').action(async (opts: NetOptions & BleOptions & { timeout: string; qr?: boolean }) => {
+    if (opts.ble === true) return runBleInitiate(ctx, opts);
     const ttlMs = parseDuration(opts.timeout);
     const registry = await ctx.openRegistry();
     try {

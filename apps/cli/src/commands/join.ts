@@ -4,15 +4,17 @@ import { PairingService } from '@pairkit/net';
 import { PairingCode } from '@pairkit/pairing';
 import type { CliContext } from '../util/context.js';
 import { NetProgress, addNetOptions, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
+import { addBleOptions, runBleJoin, type BleOptions } from './ble-handover.js';
 
 export function register(program: Command, ctx: CliContext): void {
-  addNetOptions(
+  addBleOptions(addNetOptions(
     program
       .command('join')
       .description('pair with a device that runs `pair initiate`, using its 12 words (case, hyphens and 4-letter prefixes are fine)')
-      .argument('<words...>', 'the 12 words shown by `pair initiate`')
+      .argument('[words...]', 'the 12 words shown by `pair initiate` (none with --ble)')
       .option('--timeout <duration>', 'give up after this long (e.g. 60s, 2m)', '2m')
-  ).action(async (words: string[], opts: NetOptions & { timeout: string }) => {
+  ), 'join').action(async (words: string[], opts: NetOptions & BleOptions & { timeout: string }) => {
+    if (opts.ble === true) return runBleJoin(ctx, opts);
     try {
       // Parse first: a typo is reported before any network activity.
       const code = PairingCode.parse(words.join(' '));

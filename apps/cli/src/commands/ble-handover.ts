@@ -1,0 +1,271 @@
+// BLE proximity pairing in the CLI (owned by BOOT): `pair initiate --ble`, `pair join --ble`,
+// `pair ble oob`. NET's initiate/join and SMP's ble commands delegate here.
+import type { Command } from 'commander';
+import readline from 'node:readline';
+import {
+  BleHandoverInitiator,
+  BleHandoverJoiner,
+  BootstrapError,
+  HciBleRadio,
+  createLocalOob,
+  encodeOobText,
+  oobAdHex,
+  parseOobInput,
+  terminalQr,
+  type HandoverEvents,
+  type NearbyInitiator,
+} from '@pairkit/bootstrap';
+import type { DeviceRegistry } from '@pairkit/registry';
+import type { EventEmitter } from 'node:events';
+import type { CliContext } from '../util/context.js';
+import { CliError, exitCodeMappers } from '../util/errors.js';
+import { ExitCode } from '../util/exit-codes.js';
+import { confirm as askTty } from '../util/prompt.js';
+import { NetProgress, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
+
+export interface BleOptions {
+  ble?: boolean;
+  hci?: string;
+  yes?: boolean;
+  oob?: string;
+}
+
+/** --ble, --hci, --yes (and --oob for join) on `initiate` / `join`. */
+export function addBleOptions(cmd: Command, role: 'initiate' | 'join'): Command {
+  cmd
+    .option('--ble', 'pair over Bluetooth LE instead of typing words (LE Secure Connections, then an encrypted handover)')
+    .option('--hci <uri>', 'BLE controller: sim, tcp:HOST:PORT, unix:PATH, hciN, usb:VID:PID, serial:PATH (default $PAIRKIT_HCI, else sim)')
+    .option('--yes', role === 'join' ? 'accept the comparison and take the only initiator nearby (for scripts)' : 'accept the comparison (for scripts)');
+  if (role === 'join') cmd.option('--oob <data>', 'the other device\'s OOB data (`pair ble oob`): pair with it, no comparison');
+  return cmd;
+}
+
+function hciUri(ctx: CliContext, opts: BleOptions): string {
+  return opts.hci ?? ctx.env.PAIRKIT_HCI ?? 'sim';
+}
+
+/** Same line format as the other commands: `{"event": ...}` with --json, text for people. */
+function say(ctx: CliContext, value: Record<string, unknown> & { event: string }, human: string): void {
+  ctx.output.result(value, () => human);
+}
+
+function jsonOnly(ctx: CliContext, value: Record<string, unknown> & { event: string }): void {
+  if (ctx.options.json) ctx.output.result(value, () => '');
+}
+
+/** Stage events as JSON lines and progress text. */
+function report(ctx: CliContext, flow: EventEmitter<HandoverEvents>, progress: NetProgress): void {
+  flow.on('advertising', (e) => {
+    say(ctx, { event: 'advertising', address: e.address, name: e.name }, `advertising as "${e.name}" (${e.address}); on the other device run: pair join --ble`);
+    progress.update('waiting for the other device to connect over BLE');
+  });
+  flow.on('scanning', () => {
+    say(ctx, { event: 'scanning' }, 'scanning for nearby pairkit devices...');
+    progress.update('scanning');
+  });
+  flow.on('nearby', (e) => jsonOnly(ctx, { event: 'nearby', address: e.address, name: e.name, rssi: e.rssi }));
+  flow.on('connected', (e) => {
+    say(ctx, { event: 'connected', address: e.address }, `connected to ${e.address}`);
+    progress.update('pairing over BLE');
+  });
+  flow.on('compare', (e) => say(ctx, { event: 'compare', value: e.value }, `\n    ${e.value}\n\nCheck that the other device shows the same 6 digits.`));
+  flow.on('ble-paired', (e) => {
+    say(ctx, { event: 'ble-paired', model: e.model, authenticated: e.authenticated, address: e.address }, `BLE paired (${e.model}); handing over`);
+    progress.update('handing over');
+  });
+  flow.on('handover', (e) => {
+    say(ctx, { event: 'handover', peerId: e.peerId }, 'handover done; pairing over the network');
+    progress.update('pairing over the network');
+  });
+  flow.on('timing', (e) => jsonOnly(ctx, { event: 'timing', stage: e.stage, ms: e.ms }));
+}
+
+/** The user's answer to the comparison: --yes, a terminal prompt, or one line on stdin (scripts). */
+function comparer(ctx: CliContext, opts: BleOptions): (value: string, signal: AbortSignal) => Promise<boolean> {
+  return async (_value, signal) => {
+    if (opts.yes === true) return true;
+    if (process.stdin.isTTY) return askTty('Do both devices show the same digits?', { signal, flag: '--yes' });
+    return readAnswer(signal);
+  };
+}
+
+/** Without a terminal: the first line on stdin, "y"/"yes" accepts; anything else or EOF rejects. */
+function readAnswer(signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin });
+    const done = (v: boolean): void => {
+      signal.removeEventListener('abort', onAbort);
+      rl.close();
+      resolve(v);
+    };
+    const onAbort = (): void => done(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    rl.once('line', (line) => done(/^\s*y(es)?\s*$/i.test(line)));
+    rl.once('close', () => done(false));
+  });
+}
+
+/** Picks the initiator: --yes takes the only one seen in a short window; else ask on a terminal. */
+function chooser(ctx: CliContext, opts: BleOptions): (seen: NearbyInitiator[], signal: AbortSignal) => Promise<NearbyInitiator | undefined> {
+  let windowEnds: number | undefined;
+  return async (seen, signal) => {
+    windowEnds ??= Date.now() + 1500;
+    // Wait out a short window so that a second initiator nearby is noticed.
+    const left = windowEnds - Date.now();
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    signal.throwIfAborted();
+    if (seen.length === 1 && (opts.yes === true || !process.stdin.isTTY)) return seen[0];
+    if (opts.yes === true || !process.stdin.isTTY) {
+      throw new BootstrapError('NO_INITIATOR', `${seen.length} pairkit devices are advertising nearby; run without --yes on a terminal to choose`);
+    }
+    process.stderr.write(seen.map((s, i) => `  ${i + 1}) ${s.name || '(no name)'}  ${s.address.address}  ${s.rssi} dBm`).join('\n') + '\n');
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await new Promise<string>((r) => rl.question('Pair with which device? ', r));
+      const n = Number(answer.trim());
+      if (!Number.isInteger(n) || n < 1 || n > seen.length) throw new CliError('BAD_CHOICE', `not a choice: ${answer.trim()}`, ExitCode.USAGE);
+      return seen[n - 1];
+    } finally {
+      rl.close();
+    }
+  };
+}
+
+async function openRadio(ctx: CliContext, registry: DeviceRegistry, opts: BleOptions): Promise<HciBleRadio> {
+  const radio = await HciBleRadio.open(hciUri(ctx, opts), { registry, signal: ctx.signal });
+  ctx.onCleanup(() => radio.close());
+  return radio;
+}
+
+/** `pair initiate --ble`. */
+export async function runBleInitiate(ctx: CliContext, opts: NetOptions & BleOptions & { timeout: string }, oob?: { print: boolean; ttlMs: number }): Promise<void> {
+  try {
+    const ttlMs = parseDuration(opts.timeout);
+    const registry = await ctx.openRegistry();
+    const { node } = await startNode(ctx, registry, opts);
+    const radio = await openRadio(ctx, registry, opts);
+    let local: ReturnType<typeof createLocalOob> | undefined;
+    if (oob) {
+      local = createLocalOob({ address: radio.address, now: Date.now(), ttlMs: oob.ttlMs, role: 'peripheral' });
+      const text = encodeOobText(local.data);
+      say(ctx, { event: 'oob', text, ad: oobAdHex(local.data), address: local.data.address.address, expiresAt: new Date(local.data.expiresAt!).toISOString() }, [
+        'This device\'s LE Secure Connections OOB data:',
+        '',
+        `    ${text}`,
+        '',
+        `AD structures (hex): ${oobAdHex(local.data)}`,
+        '',
+        ...(ctx.options.json ? [] : [terminalQr(text)]),
+        `On the other device run: pair join --ble --oob ${text}`,
+      ].join('\n'));
+    }
+    const progress = new NetProgress(ctx, 'starting BLE');
+    const flow = new BleHandoverInitiator({
+      radio,
+      node,
+      registry,
+      confirm: comparer(ctx, opts),
+      oob: local ? { local: local.sc } : undefined,
+      ttlMs,
+      timeouts: { advertise: ttlMs },
+      signal: ctx.signal,
+    });
+    report(ctx, flow, progress);
+    try {
+      const device = await flow.run();
+      progress.stop();
+      printBlePaired(ctx, device);
+    } finally {
+      progress.stop();
+    }
+  } catch (err) {
+    printFailed(ctx, err);
+    throw err;
+  }
+}
+
+/** `pair join --ble`. */
+export async function runBleJoin(ctx: CliContext, opts: NetOptions & BleOptions & { timeout: string }): Promise<void> {
+  try {
+    const timeoutMs = parseDuration(opts.timeout);
+    // Parse OOB data first: stale or mistyped data is reported before any radio activity.
+    const peerOob = opts.oob !== undefined ? parseOobInput(opts.oob, { now: Date.now() }) : undefined;
+    const registry = await ctx.openRegistry();
+    const { node } = await startNode(ctx, registry, { ...opts, mdns: false });
+    const radio = await openRadio(ctx, registry, opts);
+    const progress = new NetProgress(ctx, 'starting BLE');
+    const flow = new BleHandoverJoiner({
+      radio,
+      node,
+      registry,
+      confirm: comparer(ctx, opts),
+      choose: chooser(ctx, opts),
+      target: peerOob?.address,
+      oob: peerOob ? { peer: { r: peerOob.r, c: peerOob.c } } : undefined,
+      timeouts: { scan: timeoutMs, network: timeoutMs },
+      signal: ctx.signal,
+    });
+    report(ctx, flow, progress);
+    try {
+      const device = await flow.run();
+      progress.stop();
+      printBlePaired(ctx, device);
+    } finally {
+      progress.stop();
+    }
+  } catch (err) {
+    printFailed(ctx, err);
+    throw err;
+  }
+}
+
+function printBlePaired(ctx: CliContext, device: Parameters<typeof printPaired>[1]): void {
+  if (ctx.options.json) {
+    ctx.output.result(
+      {
+        event: 'paired',
+        device: { deviceId: device.deviceId, peerId: device.peerId, name: device.name },
+        method: device.method,
+        bond: device.bond ? { address: device.bond.address, authenticated: device.bond.authenticated, secureConnections: device.bond.secureConnections } : undefined,
+        verification: device.verification,
+      },
+      () => '',
+    );
+  } else {
+    printPaired(ctx, device);
+    if (device.bond) ctx.output.info(`  BLE bond      ${device.bond.address} (LE Secure Connections${device.bond.authenticated ? ', authenticated' : ''})`);
+  }
+}
+
+/** `pair ble oob`: registered by SMP's `ble` command group. */
+export function registerBleOob(ble: Command, ctx: CliContext): void {
+  ble
+    .command('oob')
+    .description('show this device\'s LE SC OOB data (text, QR, AD structures), then wait for `pair join --ble --oob DATA` and pair with no comparison')
+    .option('--hci <uri>', 'BLE controller (default $PAIRKIT_HCI, else sim)')
+    .option('--ttl <duration>', 'how long the OOB data stays valid', '10m')
+    .option('--listen <multiaddr>', 'listen on this multiaddr (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--no-mdns', 'no LAN discovery (mDNS)')
+    .action(async (opts: NetOptions & BleOptions & { ttl: string }) => {
+      const ttlMs = parseDuration(opts.ttl);
+      await runBleInitiate(ctx, { ...opts, timeout: opts.ttl, yes: true }, { print: true, ttlMs });
+    });
+}
+
+exitCodeMappers.push((err) => {
+  if (!(err instanceof BootstrapError)) return undefined;
+  switch (err.code) {
+    case 'TIMEOUT':
+      return ExitCode.TIMEOUT;
+    case 'ABORTED':
+      return ExitCode.INTERRUPTED;
+    case 'MALFORMED':
+    case 'BAD_CHECKSUM':
+    case 'UNSUPPORTED_VERSION':
+    case 'INVALID_INPUT':
+    case 'EXPIRED':
+      return ExitCode.USAGE;
+    default:
+      return ExitCode.PAIRING_FAILED;
+  }
+});
