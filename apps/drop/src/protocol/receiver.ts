@@ -27,7 +27,7 @@ export interface PartialFile {
 }
 
 export interface AcceptOptions {
-  /** Bytes the sender may have in flight unacknowledged (default 4 MiB); bounds memory. */
+  /** Bytes the sender may have in flight unacknowledged (default 8 MiB); bounds memory. */
   window?: number;
 }
 
@@ -73,7 +73,7 @@ export class DropReceiver {
   accept(partials: (PartialFile | undefined)[] = [], options: AcceptOptions = {}): ReceiverAction[] {
     if (this.#state !== 'deciding') throw new Error('accept() without a pending offer');
     const offer = this.#offer!;
-    this.#window = options.window ?? 4 * 1024 * 1024;
+    this.#window = options.window ?? 8 * 1024 * 1024;
     this.#partials = offer.files.map((f, i) => {
       const p = partials[i];
       return p !== undefined && p.offset > 0 && p.offset <= f.size ? p : undefined;
