@@ -361,3 +361,22 @@ test('our host opens an LE credit-based channel to ble-host (npm) and data flows
   const reply = await ch.read();
   assert.equal(reply?.toString(), 'echo from ble-host');
 });
+
+test('peripheral asks for new connection parameters over LE signaling; the central applies them', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const [central, peripheral] = await link(a, b, 'conn-update');
+  const centralUpdate = new Promise<{ status: number; interval: number }>((r) => central.once('connectionUpdate', r));
+  const periphUpdate = new Promise<{ status: number; interval: number }>((r) => peripheral.once('connectionUpdate', r));
+  const accepted = await peripheral.requestConnectionParameterUpdate({ intervalMin: 80, intervalMax: 80, latency: 0, timeout: 600 });
+  assert.equal(accepted, true);
+  const [cu, pu] = await Promise.all([centralUpdate, periphUpdate]);
+  assert.equal(cu.status, 0);
+  assert.equal(cu.interval, 80);
+  assert.equal(pu.interval, 80);
+  assert.equal(peripheral.info.connectionInterval, 80);
+  assert.equal(await peripheral.requestConnectionParameterUpdate({ intervalMin: 80, intervalMax: 40, latency: 0, timeout: 600 }), false);
+});

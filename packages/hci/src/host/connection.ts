@@ -278,7 +278,7 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
     timeoutMs = SIGNALING_TIMEOUT_MS,
   ): Promise<SignalingCommand> {
     if (!this.connected) return Promise.reject(this.disconnectedError());
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         settle();

@@ -125,6 +125,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   private readonly commands: CommandQueue;
   private readonly acl = new AclFlow();
   private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
   private closed = false;
   private readonly servers = new Map<number, PsmServer>();
   private pendingConnect: { address: string; resolve: (c: HciConnection) => void; reject: (e: HciError) => void; cancelled: boolean } | undefined;
@@ -171,18 +172,21 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   /** Send a command; resolves with its return parameters (Command Complete) or when its status is 0 (Command Status). */
   async command<N extends CommandName>(name: N, params: CommandParams<N>, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CommandReturn<N>> {
     const packet = buildCommand(name, params);
-    const r = await this.rawCommand(Opcode[name], packet, opts);
+    const r = await this.submitCommand(Opcode[name], packet, opts);
     if (r.kind === 'complete' && 'returns' in commandSchemas[name]) {
       return parseReturnParameters(name as CompleteCommandName, r.returnParameters) as CommandReturn<N>;
     }
     return undefined as CommandReturn<N>;
   }
 
-  /** Send any command (H4 bytes built by the caller, or opcode + params). */
-  rawCommand(opcode: number, packetOrParams: Buffer, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CommandResult> {
+  /** Send any command by opcode with raw parameter bytes (e.g. vendor commands). */
+  rawCommand(opcode: number, params: Uint8Array = Buffer.alloc(0), opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CommandResult> {
+    return this.submitCommand(opcode, encodeCommand(opcode, params), opts);
+  }
+
+  private submitCommand(opcode: number, packet: Buffer, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<CommandResult> {
     if (this.closed) return Promise.reject(new HciError('CLOSED', 'host is closed'));
-    const packet = packetOrParams[0] === 0x01 && packetOrParams.length >= 4 && packetOrParams.readUInt16LE(1) === opcode ? packetOrParams : encodeCommand(opcode, packetOrParams);
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) return Promise.reject(new HciError('ABORTED', `${opcodeName(opcode)} aborted`, { cause: opts.signal.reason }));
     debug('-> %s', commandNameOf(opcode) ?? opcodeName(opcode));
     const p = this.commands.submit(opcode, packet, this.now(), opts.timeoutMs);
     this.pump();
@@ -218,11 +222,21 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     } catch (e) {
       this.report(isHciError(e) ? e : new HciError('TRANSPORT', `write failed: ${(e as Error).message}`, { cause: e }));
     }
+    // Re-arm the timeout timer only when an earlier deadline appears; a timer that fires
+    // early just pumps and re-arms. Saves a timer per command on the hot path.
     const next = this.commands.nextDeadline();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (next !== Infinity) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, next - now) + 1);
+    if (next === Infinity) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+    } else if (next < this.timerAt) {
+      clearTimeout(this.timer);
+      this.timerAt = next;
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      }, Math.max(0, next - now) + 1);
     }
   }
 
@@ -239,7 +253,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
       if (p.type === 'event') {
         if (this.commands.onEvent(p.code, p.params)) {
           this.pump();
-          this.emit('event', decodeEventParams(p.code, p.params));
+          if (this.listenerCount('event') > 0) this.emit('event', decodeEventParams(p.code, p.params));
           return;
         }
         const ev = decodeEventParams(p.code, p.params);
@@ -532,7 +546,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   /** Scan until `match` accepts a report; stops scanning afterwards. */
   async scanFor(match: (r: AdvertisementReport) => boolean, opts: ScanOptions & { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AdvertisementReport> {
-    opts.signal?.throwIfAborted();
+    if (opts.signal?.aborted) return Promise.reject(new HciError('ABORTED', 'accept aborted', { cause: opts.signal.reason }));
     let onReport!: (r: AdvertisementReport) => void;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;

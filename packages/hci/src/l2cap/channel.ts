@@ -100,7 +100,7 @@ export class L2capChannel extends EventEmitter<ChannelEvents> {
     if (sdu.length > this.peerMtu) {
       return Promise.reject(new HciError('TOO_LARGE', `SDU of ${sdu.length} bytes exceeds the peer MTU ${this.peerMtu}`));
     }
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const frames: Buffer[] = [];
     const first = Buffer.alloc(Math.min(sdu.length + 2, this.peerMps));
     first.writeUInt16LE(sdu.length, 0);
@@ -218,7 +218,7 @@ export class L2capChannel extends EventEmitter<ChannelEvents> {
       return Promise.resolve(sdu);
     }
     if (this.closedWith !== null) return this.closedWith ? Promise.reject(this.closedWith) : Promise.resolve(null);
-    signal?.throwIfAborted();
+    if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const r = { resolve, reject };
       this.readers.push(r);
