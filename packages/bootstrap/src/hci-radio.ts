@@ -212,9 +212,17 @@ export class HciBleLink implements BleLink {
         if (x.input) x.respond(false);
         return;
       }
+      // The pairing may have ended meanwhile (timeout, peer gave up): then the answer is moot.
+      const answer = (ok: boolean): void => {
+        try {
+          x.respond(ok);
+        } catch (err) {
+          log('comparison answer not taken: %s', (err as Error).message);
+        }
+      };
       opts.confirm(x.passkey, opts.signal).then(
-        (ok) => x.respond(ok === true),
-        () => x.respond(false),
+        (ok) => answer(ok === true),
+        () => answer(false),
       );
     });
     try {

@@ -67,11 +67,15 @@ export async function runStage<T>(
   outer?.addEventListener('abort', onAbort, { once: true });
   let finished = false;
   let grace: NodeJS.Timeout | undefined;
+  let downReason: number | undefined;
+  const lostError = (reason: number): BootstrapError =>
+    new BootstrapError('LINK_LOST', `the BLE link went down during ${name} (reason 0x${reason.toString(16).padStart(2, '0')})`);
   void linkClosed?.then((reason) => {
     if (finished) return;
+    downReason = reason;
     // A peer usually says why (e.g. SMP Pairing Failed) just before it drops the link: give
     // that reason a moment to arrive before calling it a lost link.
-    grace = setTimeout(() => end(new BootstrapError('LINK_LOST', `the BLE link went down during ${name} (reason 0x${reason.toString(16).padStart(2, '0')})`)), LINK_LOSS_GRACE_MS);
+    grace = setTimeout(() => end(lostError(reason)), LINK_LOSS_GRACE_MS);
   });
   const aborted = new Promise<never>((_, reject) => {
     ac.signal.addEventListener('abort', () => reject(why), { once: true });
@@ -81,6 +85,8 @@ export async function runStage<T>(
     return await Promise.race([fn(ac.signal), aborted]);
   } catch (err) {
     if (why) throw why;
+    // A lower layer's error because the link is gone (channel closed...) is a lost link.
+    if (downReason !== undefined && !(err instanceof BootstrapError)) throw lostError(downReason);
     throw err;
   } finally {
     clearTimeout(timer);

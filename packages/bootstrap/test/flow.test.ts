@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimAir } from '@pairkit/ble-sim';
-import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError } from '../src/index.js';
+import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError, createLocalOob, encodeOobText, parseOobText } from '../src/index.js';
 import { makeDevice } from './helpers/device.js';
 
 test('in-process: scan, connect, Numeric Comparison, sealed handover, network pairing; one entry each with the bond', async (t) => {
@@ -54,4 +54,46 @@ test('in-process: a rejected comparison fails both sides and stores nothing', as
   assert.equal(((ra as PromiseRejectedResult).reason as BootstrapError).code, 'COMPARISON_REJECTED', 'the initiator learns why');
   assert.equal(a.registry.list().length + b.registry.list().length, 0);
   assert.equal(a.registry.listBonds().length + b.registry.listBonds().length, 0);
+});
+
+test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB data fails with CONFIRM_VALUE_FAILED and stores nothing', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await makeDevice(air, 'alpha');
+  const b = await makeDevice(air, 'beta');
+  t.after(() => Promise.all([a.stop(), b.stop()]));
+  const noCompare = async (): Promise<boolean> => {
+    throw new Error('no comparison expected with OOB');
+  };
+
+  // Forged: a valid text form whose C does not belong to the initiator's key.
+  const forged = createLocalOob({ address: a.radio.address, now: Date.now() });
+  const parsedForged = parseOobText(encodeOobText({ ...forged.data, c: Uint8Array.from(forged.data.c, (x, i) => (i === 0 ? x ^ 1 : x)) }), { now: Date.now() });
+  {
+    const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: noCompare, oob: { local: forged.sc } });
+    const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: noCompare, target: parsedForged.address, oob: { peer: parsedForged } });
+    const [ra, rb] = await Promise.allSettled([ini.run(), joi.run()]);
+    assert.equal(rb.status, 'rejected');
+    assert.equal(((rb as PromiseRejectedResult).reason as BootstrapError).code, 'CONFIRM_VALUE_FAILED');
+    assert.equal(ra.status, 'rejected');
+    assert.equal(((ra as PromiseRejectedResult).reason as BootstrapError).code, 'CONFIRM_VALUE_FAILED');
+    assert.equal(a.registry.list().length + b.registry.list().length + a.registry.listBonds().length + b.registry.listBonds().length, 0);
+  }
+
+  const local = createLocalOob({ address: a.radio.address, now: Date.now() });
+  const peer = parseOobText(encodeOobText(local.data), { now: Date.now() });
+  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: noCompare, oob: { local: local.sc } });
+  const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: noCompare, target: peer.address, oob: { peer } });
+  const compares: string[] = [];
+  joi.on('compare', (e) => compares.push(e.value));
+  ini.on('compare', (e) => compares.push(e.value));
+  const models: string[] = [];
+  joi.on('ble-paired', (e) => models.push(e.model));
+  const [ra, rb] = await Promise.all([ini.run(), joi.run()]);
+  assert.deepEqual(compares, []);
+  assert.deepEqual(models, ['OOB']);
+  assert.equal(ra.method, 'both');
+  assert.equal(rb.method, 'both');
+  assert.equal(a.registry.list().length, 1);
+  assert.equal(b.registry.list()[0].bond?.address, a.registry.identity().bleIdentityAddress);
 });
