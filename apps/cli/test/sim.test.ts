@@ -7,18 +7,45 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readBtsnoop } from '@pairkit/hci';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 // Not the test runner's environment: NODE_TEST_CONTEXT would make the child report to it.
 const CHILD_ENV: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+
+/** Lines of a child's stdout, queued so none is lost between two awaits. */
+function lineReader(input: NodeJS.ReadableStream): () => Promise<string> {
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  let ended = false;
+  const rl = createInterface({ input });
+  rl.on('line', (l) => {
+    queue.push(l);
+    wake?.();
+  });
+  rl.on('close', () => {
+    ended = true;
+    wake?.();
+  });
+  return async () => {
+    while (queue.length === 0) {
+      if (ended) throw new Error('stdout ended');
+      await new Promise<void>((r) => (wake = r));
+    }
+    return queue.shift()!;
+  };
+}
 
 test('pair sim --json: listening line, Reset answered over H4/TCP, SIGTERM exits 0', async (t) => {
   const child = spawn(process.execPath, [MAIN, '--json', 'sim', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
   t.after(() => child.exitCode === null && child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const lines = createInterface({ input: child.stdout });
-  const [first] = (await once(lines, 'line')) as [string];
+  const nextLine = lineReader(child.stdout);
+  const first = await nextLine();
   const listening = JSON.parse(first) as { event: string; host: string; port: number };
   assert.equal(listening.event, 'listening');
   assert.equal(listening.host, '127.0.0.1');
@@ -33,7 +60,7 @@ test('pair sim --json: listening line, Reset answered over H4/TCP, SIGTERM exits
   let got = Buffer.alloc(0);
   while (got.length < 7) got = Buffer.concat([got, (await once(sock, 'data'))[0] as Buffer]);
   assert.deepEqual(got.subarray(0, 7), Buffer.from([0x04, 0x0e, 0x04, 0x01, 0x03, 0x0c, 0x00]), 'Command Complete for Reset, status 0');
-  const [clientLine] = (await once(lines, 'line')) as [string];
+  const clientLine = await nextLine();
   assert.equal(JSON.parse(clientLine).type, 'client');
 
   child.kill('SIGTERM');
@@ -49,4 +76,33 @@ test('pair sim: a bad --listen is a usage error (exit 2)', async () => {
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 2);
   assert.match(stderr, /HOST:PORT/);
+});
+
+test('pair sim --btsnoop DIR: one capture per client, seen from the host', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pairkit-sim-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const snoop = join(dir, 'captures');
+  const child = spawn(process.execPath, [MAIN, '--json', 'sim', '--listen', '127.0.0.1:0', '--btsnoop', snoop], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+  t.after(() => child.exitCode === null && child.kill('SIGKILL'));
+  const nextLine = lineReader(child.stdout);
+  const { port } = JSON.parse(await nextLine()) as { port: number };
+  const sock = connect({ host: '127.0.0.1', port });
+  t.after(() => sock.destroy());
+  await once(sock, 'connect');
+  sock.write(Buffer.from([0x01, 0x03, 0x0c, 0x00, 0x01, 0x09, 0x10, 0x00])); // Reset + Read BD_ADDR
+  let got = Buffer.alloc(0);
+  while (got.length < 7 + 13) got = Buffer.concat([got, (await once(sock, 'data'))[0] as Buffer]);
+  child.kill('SIGTERM');
+  assert.equal(((await once(child, 'exit')) as [number])[0], 0);
+  assert.deepEqual(await readdir(snoop), ['controller-1.btsnoop']);
+  const recs = await readBtsnoop(join(snoop, 'controller-1.btsnoop'));
+  assert.deepEqual(
+    recs.map((r) => [r.direction, r.packet.toString('hex')]),
+    [
+      ['sent', '01030c00'],
+      ['received', got.subarray(0, 7).toString('hex')],
+      ['sent', '01091000'],
+      ['received', got.subarray(7, 20).toString('hex')],
+    ],
+  );
 });

@@ -44,6 +44,8 @@ export interface SimControllerStats {
 export interface SimControllerEvents {
   /** One whole H4 packet for the host (type byte included). */
   packet: [Buffer];
+  /** One whole H4 packet from the host, well-formed, before it is handled (for captures). */
+  input: [Buffer];
   /** An ACL packet from the host was dropped; why, for logs and tests. */
   dropped: [string];
   close: [];
@@ -195,11 +197,13 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     switch (buf[0]) {
       case H4.Command: {
         if (buf.length < 4 || buf.length !== 4 + buf[3]) throw new SimError('MALFORMED_PACKET', 'command length mismatch');
+        this.emit('input', buf);
         this.command(buf.readUInt16LE(1), buf.subarray(4));
         return;
       }
       case H4.ACL: {
         if (buf.length < 5 || buf.length !== 5 + buf.readUInt16LE(3)) throw new SimError('MALFORMED_PACKET', 'ACL length mismatch');
+        this.emit('input', buf);
         this.aclFromHost(buf);
         return;
       }

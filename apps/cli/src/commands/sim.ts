@@ -1,6 +1,9 @@
 // pair sim: run ble-sim, virtual LE controllers on one simulated air, as an H4 TCP server.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_SIM_PORT, SimAir, SimServer } from '@pairkit/ble-sim';
+import { DEFAULT_SIM_PORT, SimAir, SimServer, type SimController } from '@pairkit/ble-sim';
+import { BtsnoopWriter } from '@pairkit/hci';
 import type { CliContext } from '../util/context.js';
 import { CliError } from '../util/errors.js';
 import { ExitCode } from '../util/exit-codes.js';
@@ -10,6 +13,7 @@ interface SimOptions {
   delay: string;
   aclLength: string;
   aclPackets: string;
+  btsnoop?: string;
 }
 
 function parseListen(text: string): { host: string; port: number } {
@@ -51,12 +55,17 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--delay <ms>', 'connection-interval delay for everything sent over the air', '0')
     .option('--acl-length <octets>', 'LE ACL data packet length each controller advertises', '251')
     .option('--acl-packets <n>', 'number of LE ACL buffers each controller advertises', '8')
+    .option('--btsnoop <dir>', 'write one BTSnoop capture per client to DIR/controller-N.btsnoop (Wireshark opens them)')
     .action(async (opts: SimOptions) => {
       const { host, port } = parseListen(opts.listen);
       const delayMs = intOption('--delay', opts.delay, 0, 60_000);
       const aclDataPacketLength = intOption('--acl-length', opts.aclLength, 27, 1021);
       const totalNumAclDataPackets = intOption('--acl-packets', opts.aclPackets, 1, 255);
+      if (opts.btsnoop !== undefined) await mkdir(opts.btsnoop, { recursive: true, mode: 0o700 });
       const stopped = untilSignal();
+      const captures = new Map<SimController, BtsnoopWriter>();
+      const closeCaptures = (): Promise<unknown> => Promise.all([...captures.values()].map((w) => w.close()));
+      ctx.onCleanup(closeCaptures);
 
       const air = new SimAir({ delayMs });
       const server = new SimServer(air, { controller: { aclDataPacketLength, totalNumAclDataPackets } });
@@ -64,10 +73,18 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.onCleanup(() => server.close());
       const bound = await server.listen(port, host, ctx.signal);
       server.on('client', (c) => {
+        if (opts.btsnoop !== undefined) {
+          // Seen from the host: what it sent (commands, ACL) and what it received.
+          const w = new BtsnoopWriter(join(opts.btsnoop, `controller-${c.index}.btsnoop`));
+          captures.set(c, w);
+          c.on('input', (p) => w.record('sent', p));
+          c.on('packet', (p) => w.record('received', p));
+        }
         ctx.output.emit({ type: 'client', controller: c.index, address: c.address });
         if (!ctx.options.json) process.stderr.write(`pair: controller ${c.index} (${c.address}) connected\n`);
       });
       server.on('clientClosed', (c, err) => {
+        void captures.get(c)?.close();
         ctx.output.emit({ type: 'clientClosed', controller: c.index, address: c.address, ...(err ? { error: err.code } : {}) });
         if (!ctx.options.json) process.stderr.write(`pair: controller ${c.index} left${err ? ` (${err.message})` : ''}\n`);
       });
@@ -77,5 +94,6 @@ export function register(program: Command, ctx: CliContext): void {
       await stopped;
       await server.close();
       air.close();
+      await closeCaptures();
     });
 }
