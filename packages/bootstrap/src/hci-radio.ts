@@ -77,7 +77,7 @@ export class HciBleRadio implements BleRadio {
     return { address: this.host.address, type: 'random' };
   }
 
-  async advertise(opts: { serviceUuid: string; name: string; signal: AbortSignal }): Promise<BleLink> {
+  async advertise(opts: { serviceUuid: string; name: string; signal: AbortSignal; onAdvertising?: () => void }): Promise<BleLink> {
     this.#check();
     const accepted = this.host.accept({ signal: opts.signal });
     accepted.catch(() => {});
@@ -85,6 +85,7 @@ export class HciBleRadio implements BleRadio {
       data: { flags: 0x06, serviceUuids: [opts.serviceUuid], shortenedLocalName: truncateUtf8(opts.name, 8) },
       scanResponse: { completeLocalName: truncateUtf8(opts.name, 29) },
     });
+    opts.onAdvertising?.();
     try {
       const conn = await accepted;
       return this.#linkOf(conn);

@@ -47,3 +47,4 @@ export { BondingStore } from './bond-store.js';
 export { BleHandoverInitiator, type BleHandoverInitiatorOptions } from './initiator.js';
 export { BleHandoverJoiner, type BleHandoverJoinerOptions, type ChooseInitiator } from './joiner.js';
 export { HciBleRadio, HciBleLink, type HciRadioOptions, type RadioRegistry } from './hci-radio.js';
+export { BLE_BOND_PROTOCOL, requestBleBond, serveBleBond, type NetworkBondOptions, type NetworkBondResult } from './net-bond.js';

@@ -68,7 +68,7 @@ export interface BleRadio {
   /** Our (static random) address. */
   readonly address: LeAddress;
   /** Advertises the service and name until a central connects; stops advertising then. */
-  advertise(opts: { serviceUuid: string; name: string; signal: AbortSignal }): Promise<BleLink>;
+  advertise(opts: { serviceUuid: string; name: string; signal: AbortSignal; onAdvertising?: () => void }): Promise<BleLink>;
   /** Advertisers of the service as they are seen (each address once) until the signal aborts. */
   scan(opts: { serviceUuid: string; signal: AbortSignal }): AsyncIterable<NearbyInitiator>;
   connect(address: LeAddress, signal: AbortSignal): Promise<BleLink>;
