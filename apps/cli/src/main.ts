@@ -24,6 +24,7 @@ import * as initiate from './commands/initiate.js';
 import * as join from './commands/join.js';
 import * as node from './commands/node.js';
 import * as sim from './commands/sim.js';
+import * as ble from './commands/ble.js';
 
 type CommandModule = { register: (program: Command, ctx: CliContext) => void };
 
@@ -37,6 +38,7 @@ const COMMANDS: CommandModule[] = [
   join,
   node,
   sim,
+  ble,
 ];
 
 function cliVersion(): string {

@@ -70,6 +70,11 @@ export interface SmpCoreOptions {
   useDebugKey?: boolean;
   localKeys?: LocalIdentityKeys;
   oob?: OobOptions;
+  /**
+   * A fixed passkey to display instead of a fresh random one (a device with a printed code, or
+   * a script). Weaker: a passkey should not be reused across pairings.
+   */
+  fixedPasskey?: number;
   /** Peripheral: wait for acceptPairingRequest() instead of answering at once. */
   manualAccept?: boolean;
   attempts?: RepeatedAttempts;
@@ -197,6 +202,8 @@ export class SmpCore {
     for (const k of [options.localKeys?.irk, options.localKeys?.csrk]) {
       if (k && (k.length !== 16 || isAllZero(k))) throw new SmpUsageError('INVALID_KEY', 'distributed IRK/CSRK must be 16 non-zero octets');
     }
+    const fp = options.fixedPasskey;
+    if (fp !== undefined && !(Number.isInteger(fp) && fp >= 0 && fp <= 999_999)) throw new SmpUsageError('INVALID_PASSKEY', 'a passkey is an integer 0..999999');
     addressBytes(options.localAddress.address);
     addressBytes(options.peerAddress.address);
     this.#o = {
@@ -504,7 +511,7 @@ export class SmpCore {
 
   #askPasskey(): void {
     if (this.#displays()) {
-      this.#passkey = randomInt(0, 1_000_000);
+      this.#passkey = this.#o.fixedPasskey ?? randomInt(0, 1_000_000);
       this.#out.push({ type: 'displayPasskey', passkey: String(this.#passkey).padStart(6, '0') });
       this.#passkeyKnown();
     } else {

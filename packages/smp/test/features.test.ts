@@ -187,3 +187,11 @@ test('keys that overtake the central\'s Encryption Change are kept until it arri
   assert.ok(done.some((a) => a.type === 'complete'));
   void encodePdu;
 });
+
+test('a fixed passkey is displayed when given; an out-of-range one is refused', () => {
+  const [co, po] = pairOptions({ ioCapability: Io.KeyboardOnly, mitm: true }, { ioCapability: Io.DisplayOnly, fixedPasskey: 42 });
+  const r = wire(co, po);
+  assert.equal(r.peripheral.displayed, '000042');
+  ok(r);
+  assert.throws(() => new SmpCore({ ...po, role: 'peripheral', fixedPasskey: 1_000_000 }), (e: unknown) => (e as { code?: string }).code === 'INVALID_PASSKEY');
+});

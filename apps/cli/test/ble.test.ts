@@ -1,0 +1,140 @@
+// `pair ble ...` as real child processes on a real `pair sim` server: passkey pairing with
+// --mitm, numeric comparison with --yes, a wrong passkey, bonds listed, reconnect with the bond,
+// forget. The JSON lines are the ones the SMP issue specifies.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const CHILD_ENV: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+
+interface Child {
+  proc: ChildProcessWithoutNullStreams;
+  lines: Record<string, unknown>[];
+  next(event: string): Promise<Record<string, unknown>>;
+  done: Promise<{ code: number | null; stderr: string }>;
+}
+
+function start(t: TestContext, args: string[]): Child {
+  const proc = spawn(process.execPath, [MAIN, '--json', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: CHILD_ENV });
+  t.after(() => proc.exitCode === null && proc.kill('SIGKILL'));
+  const lines: Record<string, unknown>[] = [];
+  const waiters: { event: string; resolve: (l: Record<string, unknown>) => void }[] = [];
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  createInterface({ input: proc.stdout }).on('line', (text) => {
+    const l = JSON.parse(text) as Record<string, unknown>;
+    lines.push(l);
+    for (const w of waiters.filter((x) => x.event === l.event)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(l);
+    }
+  });
+  const done = once(proc, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
+  return {
+    proc,
+    lines,
+    done,
+    next: (event) => {
+      const seen = lines.find((l) => l.event === event);
+      return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ event, resolve }));
+    },
+  };
+}
+
+async function sim(t: TestContext): Promise<string> {
+  const s = start(t, ['sim', '--listen', '127.0.0.1:0']);
+  t.after(() => s.proc.kill('SIGTERM'));
+  const l = await s.next('listening');
+  return `tcp:127.0.0.1:${l.port as number}`;
+}
+
+function homes(t: TestContext): [string, string] {
+  const a = mkdtempSync(join(tmpdir(), 'pairkit-cli-ble-a-'));
+  const b = mkdtempSync(join(tmpdir(), 'pairkit-cli-ble-b-'));
+  t.after(() => {
+    rmSync(a, { recursive: true, force: true });
+    rmSync(b, { recursive: true, force: true });
+  });
+  return [a, b];
+}
+
+/** One pairing: `a` advertises (--once), `b` pairs to it. */
+async function pairOnce(t: TestContext, hci: string, a: string, b: string, advArgs: string[], pairArgs: string[]) {
+  const adv = start(t, ['--home', a, 'ble', 'advertise', '--hci', hci, '--once', ...advArgs]);
+  const { address } = await adv.next('advertising');
+  const central = start(t, ['--home', b, 'ble', 'pair', String(address), '--hci', hci, ...pairArgs]);
+  const [p, c] = await Promise.all([adv.done, central.done]);
+  return { address: String(address), adv, central, advExit: p, centralExit: c };
+}
+
+test('pair ble: passkey with --mitm, bonds, reconnect with the bond, forget', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const r = await pairOnce(t, hci, a, b, ['--io', 'display', '--mitm', '--passkey', '123456'], ['--io', 'keyboard', '--mitm', '--passkey', '123456']);
+  assert.equal(r.advExit.code, 0, r.advExit.stderr);
+  assert.equal(r.centralExit.code, 0, r.centralExit.stderr);
+  assert.deepEqual(r.adv.lines.find((l) => l.event === 'passkey'), { event: 'passkey', passkey: '123456' });
+  assert.deepEqual(r.central.lines.find((l) => l.event === 'paired'), { event: 'paired', address: r.address, sc: true, mitm: true, bonded: true });
+  assert.equal(r.central.lines.find((l) => l.event === 'encrypted')?.level, 4);
+  assert.equal(r.adv.lines.find((l) => l.event === 'paired')?.mitm, true);
+
+  const bonds = start(t, ['--home', b, 'ble', 'bonds']);
+  assert.equal((await bonds.done).code, 0);
+  assert.equal(bonds.lines.length, 1);
+  assert.equal(bonds.lines[0].address, r.address);
+  assert.equal(bonds.lines[0].mitm, true);
+  assert.equal(JSON.stringify(bonds.lines[0]).includes('ltk'), false, 'no key material printed');
+
+  // Second connection: encrypted with the stored bond, no pairing.
+  const again = await pairOnce(t, hci, a, b, [], []);
+  assert.equal(again.centralExit.code, 0, again.centralExit.stderr);
+  assert.deepEqual(again.central.lines.find((l) => l.event === 'encrypted'), { event: 'encrypted', address: r.address, level: 4, keySize: 16, bond: true });
+  assert.equal(again.central.lines.some((l) => l.event === 'paired'), false);
+
+  const forget = start(t, ['--home', b, 'ble', 'forget', r.address]);
+  assert.equal((await forget.done).code, 0);
+  const forgetAgain = start(t, ['--home', b, 'ble', 'forget', r.address]);
+  assert.equal((await forgetAgain.done).code, 3, 'not found');
+});
+
+test('pair ble: numeric comparison with --yes on both sides shows the same value', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const r = await pairOnce(t, hci, a, b, ['--io', 'yesno', '--mitm', '--yes'], ['--io', 'yesno', '--mitm', '--yes', '--sc-only']);
+  assert.equal(r.centralExit.code, 0, r.centralExit.stderr);
+  const va = r.adv.lines.find((l) => l.event === 'compare')?.value;
+  const vb = r.central.lines.find((l) => l.event === 'compare')?.value;
+  assert.match(String(va), /^\d{6}$/);
+  assert.equal(va, vb);
+});
+
+test('pair ble: a wrong passkey fails on both sides with CONFIRM_VALUE_FAILED (exit 4), nothing stored', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const r = await pairOnce(t, hci, a, b, ['--io', 'display', '--mitm', '--passkey', '123456'], ['--io', 'keyboard', '--mitm', '--passkey', '123457']);
+  assert.equal(r.centralExit.code, 4);
+  assert.equal(r.advExit.code, 4);
+  assert.deepEqual(r.central.lines.find((l) => l.event === 'failed'), { event: 'failed', reason: 'CONFIRM_VALUE_FAILED' });
+  assert.deepEqual(r.adv.lines.find((l) => l.event === 'failed'), { event: 'failed', reason: 'CONFIRM_VALUE_FAILED' });
+  for (const home of [a, b]) {
+    const bonds = start(t, ['--home', home, 'ble', 'bonds']);
+    assert.equal((await bonds.done).code, 0);
+    assert.equal(bonds.lines.length, 0);
+  }
+});
+
+test('pair ble: bad input is a usage error (exit 2)', async (t) => {
+  const [, b] = homes(t);
+  const bad = start(t, ['--home', b, 'ble', 'pair', 'not-an-address', '--hci', 'sim']);
+  assert.equal((await bad.done).code, 2);
+  const badPasskey = start(t, ['--home', b, 'ble', 'pair', 'C0:11:22:33:44:55', '--passkey', '12x', '--hci', 'tcp:127.0.0.1:1']);
+  assert.equal((await badPasskey.done).code, 2);
+});
