@@ -11,6 +11,8 @@ import {
   encodeOobText,
   oobAdHex,
   parseOobInput,
+  requestBleBond,
+  serveBleBond,
   terminalQr,
   type HandoverEvents,
   type NearbyInitiator,
@@ -249,6 +251,56 @@ export function registerBleOob(ble: Command, ctx: CliContext): void {
     .action(async (opts: NetOptions & BleOptions & { ttl: string }) => {
       const ttlMs = parseDuration(opts.ttl);
       await runBleInitiate(ctx, { ...opts, timeout: opts.ttl, yes: true }, { print: true, ttlMs });
+    });
+}
+
+/** `pair ble bond <device>` / `pair ble bond --accept`: registered by SMP's `ble` command group. */
+export function registerBleBond(ble: Command, ctx: CliContext): void {
+  ble
+    .command('bond')
+    .description('form a BLE bond with a device already paired over the network: OOB data goes over the network, no user step (the other device runs `pair ble bond --accept`)')
+    .argument('[device]', 'device id, unique prefix or name (omit with --accept)')
+    .option('--accept', 'wait for a paired device to ask for a bond, and bond with it')
+    .option('--hci <uri>', 'BLE controller (default $PAIRKIT_HCI, else sim)')
+    .option('--timeout <duration>', 'give up after this long', '2m')
+    .option('--listen <multiaddr>', 'listen on this multiaddr (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--no-mdns', 'no LAN discovery (mDNS)')
+    .action(async (query: string | undefined, opts: NetOptions & BleOptions & { accept?: boolean; timeout: string }) => {
+      try {
+        const timeoutMs = parseDuration(opts.timeout);
+        if ((query === undefined) === (opts.accept !== true)) {
+          throw new CliError('USAGE', 'give a device, or --accept to wait for one', ExitCode.USAGE);
+        }
+        const registry = await ctx.openRegistry();
+        const device = query !== undefined ? registry.resolve(query) : undefined;
+        const { node, channels } = await startNode(ctx, registry, opts);
+        const radio = await openRadio(ctx, registry, opts);
+        const deadline = AbortSignal.timeout(timeoutMs);
+        const signal = AbortSignal.any([ctx.signal, deadline]);
+        const progress = new NetProgress(ctx, device ? `asking ${device.name} for a BLE bond` : 'waiting for a bond request');
+        if (!device) {
+          say(ctx, { event: 'listening', addrs: node.getMultiaddrs().map((a) => a.toString()), address: radio.address.address }, `waiting for a paired device to ask for a BLE bond (${radio.address.address})`);
+        }
+        try {
+          const out = await (device
+            ? requestBleBond(device.deviceId, { radio, channels, registry, signal })
+            : serveBleBond({ radio, channels, registry, signal })
+          ).catch((err: unknown) => {
+            if (deadline.aborted && !ctx.signal.aborted) throw new BootstrapError('TIMEOUT', `no bond within ${opts.timeout}`, { cause: err });
+            throw err;
+          });
+          progress.stop();
+          ctx.output.result(
+            { event: 'bonded', device: { deviceId: out.device.deviceId, peerId: out.device.peerId, name: out.device.name }, address: out.address, method: out.device.method },
+            () => `BLE bond formed with ${out.device.name} (${out.address}); no user step needed`,
+          );
+        } finally {
+          progress.stop();
+        }
+      } catch (err) {
+        printFailed(ctx, err);
+        throw err;
+      }
     });
 }
 
