@@ -11,6 +11,7 @@ import type { CliContext } from '../util/context.js';
 import { CliError, exitCodeMappers } from '../util/errors.js';
 import { ExitCode } from '../util/exit-codes.js';
 import { confirm } from '../util/prompt.js';
+import { registerBleBond, registerBleOob } from './ble-handover.js';
 
 exitCodeMappers.push((e) => (e instanceof SmpError ? ExitCode.PAIRING_FAILED : e instanceof SmpUsageError && e.code === 'SMP_TIMEOUT' ? ExitCode.TIMEOUT : undefined));
 
@@ -259,4 +260,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (!m.removePairing(address)) throw new CliError('NOT_FOUND', `no bond with ${address}`, ExitCode.NOT_FOUND);
       ctx.output.result({ event: 'forgotten', address: address.toUpperCase() }, () => `Bond with ${address.toUpperCase()} removed`);
     });
+
+  // BOOT's out-of-band and network-assisted bonding live in ble-handover.ts.
+  registerBleOob(ble, ctx);
+  registerBleBond(ble, ctx);
 }
