@@ -21,6 +21,19 @@ export type PairingProgress =
   | { stage: 'verifying'; peerId: string; role: 'initiator' | 'joiner' }
   /** One exchange failed (a wrong peer, a bogus joiner); the pairing may still succeed. */
   | { stage: 'attempt-failed'; peerId?: string; code: string; message: string }
+  /** BLE initiator: advertising the pairkit service under `name`. */
+  | { stage: 'ble-advertising'; name: string }
+  /** BLE joiner: scanning for initiators. */
+  | { stage: 'ble-scanning' }
+  /** BLE joiner: an initiator in range. */
+  | { stage: 'ble-nearby'; address: string; name: string; rssi: number }
+  | { stage: 'ble-connected'; address: string }
+  /** BLE Numeric Comparison: both devices show these 6 digits; `confirm` is being asked. */
+  | { stage: 'ble-compare'; value: string }
+  /** LE Secure Connections pairing done, link encrypted. */
+  | { stage: 'ble-paired'; authenticated: boolean }
+  /** The sealed network pairing secret crossed the BLE link; the network pairing runs. */
+  | { stage: 'handover' }
   | { stage: 'paired'; device: Device; verification: string };
 
 /** The outcome of a pairing. */

@@ -1,6 +1,17 @@
 // pairkit: the one entry point apps import. See README.md.
 export { Pairkit, PairingInvitation } from './pairkit.js';
-export type { PairkitOptions, DeviceIdentity, InitiateOptions, JoinOptions, RemoveOptions, RemoveResult, ChannelHandler } from './pairkit.js';
+export type {
+  PairkitOptions,
+  DeviceIdentity,
+  InitiateOptions,
+  JoinOptions,
+  BlePairingOptions,
+  BleInitiateOptions,
+  BleJoinOptions,
+  RemoveOptions,
+  RemoveResult,
+  ChannelHandler,
+} from './pairkit.js';
 export { Channel, type WaitOptions } from './channel.js';
 export type { Device, DeviceChange, PairingProgress, PairingResult, PairkitEvents } from './events.js';
 export * from './errors.js';
@@ -9,3 +20,15 @@ export * from './aead.js';
 export { RegistryError, type RegistryErrorCode, type SessionKeys } from '@pairkit/registry';
 export { NetError, type NetErrorCode } from '@pairkit/net';
 export { PairingCodeError, PairingProtocolError, type PairingCodeErrorCode, type PairingProtocolErrorCode } from '@pairkit/pairing';
+export {
+  BootstrapError,
+  PAIRKIT_SERVICE_UUID,
+  createLocalOob,
+  encodeOobText,
+  parseOobInput,
+  type BootstrapErrorCode,
+  type BleOob,
+  type LeAddress,
+  type NearbyInitiator,
+  type StageTimeouts,
+} from '@pairkit/bootstrap';

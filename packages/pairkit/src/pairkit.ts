@@ -10,6 +10,17 @@ import {
   type PairingServiceEvents,
   type PairkitLibp2p,
 } from '@pairkit/net';
+import {
+  BleHandoverInitiator,
+  BleHandoverJoiner,
+  HciBleRadio,
+  type BleOob,
+  type ChooseInitiator,
+  type HandoverEvents,
+  type LeAddress,
+  type StageTimeouts,
+} from '@pairkit/bootstrap';
+import type { HciTransport } from '@pairkit/hci';
 import { DeviceRegistry, type PairedDevice, type RegistryChange, type SessionKeys } from '@pairkit/registry';
 import { SessionCipher, type SealerOptions } from './aead.js';
 import { Channel, readChannelStatus, type WaitOptions } from './channel.js';
@@ -52,6 +63,34 @@ export interface JoinOptions extends WaitOptions {
   timeoutMs?: number;
   /** Called with each step, like the invitation's `progress` event. */
   onProgress?: (progress: PairingProgress) => void;
+}
+
+/** Options of both BLE roles. */
+export interface BlePairingOptions extends WaitOptions {
+  /**
+   * The Bluetooth controller: a transport URI (`hci0`, `usb:VID:PID`, `tcp:HOST:PORT` for H4 over
+   * TCP such as a `pair sim` server, `unix:PATH`, `serial:PATH[@BAUD]`) or an open transport.
+   */
+  hci: string | HciTransport;
+  /** Numeric Comparison: show `digits`; resolve true once the user confirmed both devices show them. */
+  confirm: (digits: string, signal: AbortSignal) => Promise<boolean>;
+  /** LE SC out-of-band data instead of Numeric Comparison. */
+  oob?: BleOob;
+  /** Per-stage time limits, ms. */
+  timeouts?: Partial<StageTimeouts>;
+  onProgress?: (progress: PairingProgress) => void;
+}
+
+export interface BleInitiateOptions extends BlePairingOptions {
+  /** Lifetime of the network pairing session handed over (default 5 minutes). */
+  ttlMs?: number;
+}
+
+export interface BleJoinOptions extends BlePairingOptions {
+  /** Which initiator in range to pair with (default: the first one seen). */
+  choose?: ChooseInitiator;
+  /** Connect to this BLE address without scanning. */
+  target?: LeAddress;
 }
 
 export interface RemoveOptions extends WaitOptions {
@@ -119,7 +158,9 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
   readonly #registry: DeviceRegistry;
   readonly #node: PairkitLibp2p;
   readonly #channels: DeviceChannels;
-  readonly #pairing: PairingService;
+  #pairing: PairingService | undefined;
+  #networkPairings = 0;
+  #blePairing = false;
   readonly #background = new AbortController();
   readonly #protocols = new Set<string>();
   #closed = false;
@@ -185,7 +226,13 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
     this.#checkOpen();
     const cancel = new AbortController();
     const signal = options.signal === undefined ? cancel.signal : AbortSignal.any([options.signal, cancel.signal]);
-    const started = this.#pairing.initiate({ ttlMs: options.ttlMs, signal });
+    const service = this.#networkService();
+    const started = service.initiate({ ttlMs: options.ttlMs, signal });
+    this.#networkPairings++;
+    void started.result.then(
+      () => this.#networkPairings--,
+      () => this.#networkPairings--,
+    );
     let invitation!: PairingInvitation;
     const stopForwarding = this.#forwardProgress('initiator', (p) => invitation.emit('progress', p));
     const paired = started.result.then(
@@ -207,15 +254,84 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
   /** Joins a pairing with the initiator's 12 words (case, spaces, hyphens and 4-letter prefixes are fine). */
   async joinPairing(words: string, options: JoinOptions = {}): Promise<PairingResult> {
     this.#checkOpen();
+    const service = this.#networkService();
     const stopForwarding = this.#forwardProgress('joiner', options.onProgress);
+    this.#networkPairings++;
     try {
-      const outcome = await this.#pairing.join(words, { signal: options.signal, timeoutMs: options.timeoutMs });
+      const outcome = await service.join(words, { signal: options.signal, timeoutMs: options.timeoutMs });
       return this.#paired(outcome, options.onProgress);
     } catch (err) {
       throw wrapAbort(err, undefined, options.signal);
     } finally {
+      this.#networkPairings--;
       stopForwarding();
     }
+  }
+
+  /**
+   * BLE proximity pairing, initiating side: advertises the pairkit service, pairs over LE Secure
+   * Connections with the device that connects, hands the network pairing secret over the
+   * encrypted link, and resolves when the network pairing completed. No words to type.
+   */
+  async initiateBlePairing(options: BleInitiateOptions): Promise<PairingResult> {
+    return this.#ble(options, (radio) => new BleHandoverInitiator({ ...this.#bleCommon(radio, options), ttlMs: options.ttlMs }));
+  }
+
+  /** BLE proximity pairing, joining side: scans, connects, pairs, and runs the handed-over network pairing. */
+  async joinBlePairing(options: BleJoinOptions): Promise<PairingResult> {
+    return this.#ble(options, (radio) => new BleHandoverJoiner({ ...this.#bleCommon(radio, options), choose: options.choose, target: options.target }));
+  }
+
+  #bleCommon(radio: HciBleRadio, o: BlePairingOptions) {
+    return { radio, node: this.#node, registry: this.#registry, confirm: o.confirm, oob: o.oob, timeouts: o.timeouts, signal: o.signal };
+  }
+
+  async #ble(options: BlePairingOptions, make: (radio: HciBleRadio) => BleHandoverInitiator | BleHandoverJoiner): Promise<PairingResult> {
+    this.#checkOpen();
+    if (this.#blePairing || this.#networkPairings > 0) {
+      throw new PairkitError('BUSY', 'another pairing is running on this device; wait for it or cancel it');
+    }
+    this.#blePairing = true;
+    // The BLE flow runs its own network pairing service on our node; ours steps aside meanwhile
+    // (one handler per protocol) and comes back afterwards.
+    const ours = this.#pairing;
+    this.#pairing = undefined;
+    await ours?.close();
+    let radio: HciBleRadio | undefined;
+    try {
+      radio = await HciBleRadio.open(options.hci, { registry: this.#registry, signal: options.signal });
+      const flow = make(radio);
+      const extra = options.onProgress;
+      const on = <K extends keyof HandoverEvents>(event: K, map: (...args: HandoverEvents[K]) => PairingProgress): void => {
+        (flow as EventEmitter<HandoverEvents>).on(event, ((...args: HandoverEvents[K]) => this.#progress(map(...args), extra)) as never);
+      };
+      on('advertising', (e) => ({ stage: 'ble-advertising', name: e.name }));
+      on('scanning', () => ({ stage: 'ble-scanning' }));
+      on('nearby', (e) => ({ stage: 'ble-nearby', address: e.address, name: e.name, rssi: e.rssi }));
+      on('connected', (e) => ({ stage: 'ble-connected', address: e.address }));
+      on('compare', (e) => ({ stage: 'ble-compare', value: e.value }));
+      on('ble-paired', (e) => ({ stage: 'ble-paired', authenticated: e.authenticated }));
+      on('handover', () => ({ stage: 'handover' }));
+      const outcome = await flow.run();
+      return this.#paired(outcome, extra);
+    } catch (err) {
+      throw wrapAbort(err, undefined, options.signal);
+    } finally {
+      await radio?.close().catch(() => {});
+      this.#blePairing = false;
+      if (!this.#closed) {
+        const service = new PairingService({ node: this.#node, registry: this.#registry });
+        await service.start();
+        this.#pairing = service;
+      }
+    }
+  }
+
+  #networkService(): PairingService {
+    if (this.#pairing === undefined || this.#blePairing) {
+      throw new PairkitError('BUSY', 'a BLE pairing is running on this device; wait for it or cancel it');
+    }
+    return this.#pairing;
   }
 
   #paired(outcome: PairedOutcome, extra?: (p: PairingProgress) => void): PairingResult {
@@ -231,7 +347,7 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
   }
 
   #forwardProgress(role: 'initiator' | 'joiner', extra?: (p: PairingProgress) => void): () => void {
-    const s = this.#pairing;
+    const s = this.#pairing!;
     const onDiscovering = (e: PairingServiceEvents['discovering'][0]): void => this.#progress({ stage: 'discovering', ...e }, extra);
     const onCandidate = (e: PairingServiceEvents['candidate'][0]): void =>
       this.#progress({ stage: 'candidate', peerId: e.peerId, source: String(e.source) }, extra);
@@ -429,7 +545,7 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
     this.#registry.off('change', this.#onRegistryChange);
     this.#channels.off('removed-by-peer', this.#onRemovedByPeer);
     this.#channels.off('refused', this.#onRefused);
-    await this.#pairing.close().catch((err: unknown) => log('pairing close: %s', (err as Error).message));
+    await this.#pairing?.close().catch((err: unknown) => log('pairing close: %s', (err as Error).message));
     await this.#channels.close().catch(() => {});
     await Promise.resolve(this.#node.stop()).catch((err: unknown) => log('node stop: %s', (err as Error).message));
     this.#registry.close();

@@ -13,6 +13,7 @@ const run = promisify(execFile);
 
 const examples: Record<string, RegExp[]> = {
   'quickstart.ts': [/^paired phone <-> laptop, both show \d{6}$/m, /^reply: HELLO OVER LIBP2P$/m, /^opened: secret note$/m],
+  'ble-proximity.ts': [/^phone: ble-compare$/m, /^phone: handover$/m, /^speaker paired with phone \(both, bonded: true\)$/m],
   'watch-and-remove.ts': [/^tablet sees: added$/m, /^removed, peer told: true$/m, /^tablet: desktop removed us$/m, /^open refused: DEVICE_REMOVED$/m],
 };
 
