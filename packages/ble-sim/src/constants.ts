@@ -138,6 +138,7 @@ export const Status = {
   RemoteUserTerminatedConnection: 0x13,
   ConnectionTerminatedByLocalHost: 0x16,
   UnsupportedRemoteFeature: 0x1a,
+  AdvertisingTimeout: 0x3c,
   ConnectionTerminatedDueToMICFailure: 0x3d,
 } as const;
 

@@ -83,6 +83,7 @@ const MAX_DATA_TIME = 17040;
 const HCI_VERSION = 0x0d; // Core 5.4
 const COMPANY_ID = 0xffff; // reserved for tests by the Bluetooth SIG
 const MAX_HANDLE = 0x0eff;
+const DIRECTED_HIGH_DUTY_MS = 1280;
 
 interface AdvertisingState {
   intervalMin: number;
@@ -139,6 +140,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
   private initiating: InitiatingState | null = null;
   private readonly links = new Map<number, SimLink>();
   private nextHandle = 0x0001;
+  private advEpoch = 0;
   private aclInFlight = 0;
   private suggestedTxOctets = 27;
   private suggestedTxTime = 328;
@@ -359,8 +361,13 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         const enable = r.u8();
         if (enable > 1) return fail(Status.InvalidHCICommandParameters);
         if (enable === 1 && this.ownAddress(this.adv.ownAddressType) === null) return fail(Status.InvalidHCICommandParameters);
+        const starting = enable === 1 && !this.adv.enabled;
+        if (enable === 0) this.advEpoch++; // a pending directed-advertising timeout no longer applies
         this.adv.enabled = enable === 1;
-        return ok(undefined, () => this.air.update(this));
+        return ok(undefined, () => {
+          this.air.update(this);
+          if (starting && this.adv.enabled && this.adv.type === AdvType.ADV_DIRECT_IND_HIGH) this.directedTimeout();
+        });
       }
       case Op.LESetScanParameters: {
         const type = r.u8();
@@ -499,6 +506,16 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     }
     this.adv = { ...this.adv, intervalMin, intervalMax, type, ownAddressType, peerAddressType, peerAddress, filterPolicy };
     return done(0);
+  }
+
+  /** High duty cycle directed advertising lasts 1.28 s at most, then reports a timeout (§7.8.9). */
+  private directedTimeout(): void {
+    const epoch = ++this.advEpoch;
+    this.air.schedule(() => {
+      if (this.closed || this.advEpoch !== epoch || !this.adv.enabled) return;
+      this.adv.enabled = false;
+      this.connectionFailed(Status.AdvertisingTimeout);
+    }, DIRECTED_HIGH_DUTY_MS);
   }
 
   private createConnection(r: Reader, status: (s: number, after?: () => void) => Reply): Reply {

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimAir, SimError, SimOpcodes } from '../src/index.js';
-import { OP, Probe, advData, advParams, connectPair, createConn } from './helpers/probe.js';
+import { ManualTimers, OP, Probe, advData, advParams, connectPair, createConn } from './helpers/probe.js';
 
 function air1(): { air: SimAir; p: Probe } {
   const air = new SimAir();
@@ -277,4 +277,25 @@ test('Reset drops links: the peer sees a supervision timeout (0x08), the reset h
   assert.deepEqual(p.of(0x05), [Buffer.from([0, ph, ph >> 8, 0x08])]);
   assert.deepEqual(c.events.map((e) => e.code), [0x0e]);
   assert.equal(c.c.isAdvertising || c.c.isScanning || c.c.isInitiating, false);
+});
+
+test('high duty cycle directed advertising times out after 1.28 s with LE Connection Complete 0x3C', (t) => {
+  const timers = new ManualTimers();
+  const air = new SimAir({ timers });
+  t.after(() => air.close());
+  const p = new Probe(air.createController());
+  const params = advParams(0x01);
+  Buffer.from([1, 2, 3, 4, 5, 6]).copy(params, 7); // a target that is not on the air
+  assert.equal(p.cmd(OP.LESetAdvParams, params).status, 0);
+  p.cmd(OP.LESetAdvEnable, Buffer.from([1]));
+  assert.equal(p.c.isAdvertising, true);
+  timers.tick();
+  assert.equal(p.le(0x01)[0][0], 0x3c);
+  assert.equal(p.c.isAdvertising, false);
+  // Stopped and restarted: only the new session's timeout counts.
+  p.clear();
+  p.cmd(OP.LESetAdvEnable, Buffer.from([1]));
+  p.cmd(OP.LESetAdvEnable, Buffer.from([0]));
+  timers.tick();
+  assert.equal(p.le(0x01).length, 0, 'no timeout once stopped');
 });

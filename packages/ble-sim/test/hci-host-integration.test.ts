@@ -380,3 +380,38 @@ test('peripheral asks for new connection parameters over LE signaling; the centr
   assert.equal(peripheral.info.connectionInterval, 80);
   assert.equal(await peripheral.requestConnectionParameterUpdate({ intervalMin: 80, intervalMax: 40, latency: 0, timeout: 600 }), false);
 });
+
+test('active scanning yields ADV_IND and SCAN_RSP reports with parsed AD', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  await a.startAdvertising({
+    data: { flags: 0x06, serviceUuids: ['180d', '6e400001-b5a3-f393-e0a9-e50e24dcca9e'] },
+    scanResponse: { completeLocalName: 'scan-me', manufacturerData: [{ companyIdentifier: 0xffff, data: Buffer.from('pk') }] },
+  });
+  const ac = new AbortController();
+  let adv: import('@pairkit/hci').AdvertisementReport | undefined;
+  let rsp: import('@pairkit/hci').AdvertisementReport | undefined;
+  for await (const r of b.scan({ active: true, signal: ac.signal })) {
+    if (r.address !== a.address) continue;
+    if (r.eventType === 0x00) adv = r;
+    if (r.eventType === 0x04) rsp = r;
+    if (adv && rsp) ac.abort();
+  }
+  assert.deepEqual(adv?.ad?.serviceUuids, ['180d', '6e400001-b5a3-f393-e0a9-e50e24dcca9e']);
+  assert.equal(adv?.ad?.flags, 0x06);
+  assert.equal(rsp?.ad?.completeLocalName, 'scan-me');
+  assert.deepEqual(rsp?.ad?.manufacturerData, [{ companyIdentifier: 0xffff, data: Buffer.from('pk') }]);
+});
+
+test('connecting to nobody times out with COMMAND_TIMEOUT after LE Create Connection Cancel', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const b = await hostOn(air);
+  t.after(() => b.close());
+  await assert.rejects(b.connect('C1:22:33:44:55:77', { timeoutMs: 50 }), (e: unknown) => e instanceof HciError && e.code === 'COMMAND_TIMEOUT');
+  // The host is usable afterwards.
+  await b.command('HCI_LE_Rand', {});
+});
