@@ -128,7 +128,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   private timerAt = Infinity;
   private closed = false;
   private readonly servers = new Map<number, PsmServer>();
-  private pendingConnect: { address: string; resolve: (c: HciConnection) => void; reject: (e: HciError) => void; cancelled: boolean } | undefined;
+  private pendingConnect: { address: string; resolve: (c: HciConnection) => void; reject: (e: HciError) => void; cancelled: false | 'abort' | 'timeout'; timeoutMs: number } | undefined;
   private readonly incoming: HciConnection[] = [];
   private readonly acceptWaiters: { resolve: (c: HciConnection) => void; reject: (e: HciError) => void }[] = [];
   private readonly onData = (p: Buffer) => this.onPacket(p);
@@ -359,7 +359,9 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
       const pc = this.pendingConnect;
       if (central || pc) {
         this.pendingConnect = undefined;
-        if (pc?.cancelled || p.status === HciStatus.Unknown_Connection_Identifier) {
+        if (pc?.cancelled === 'timeout') {
+          pc.reject(new HciError('COMMAND_TIMEOUT', `no connection to ${pc.address} within ${pc.timeoutMs} ms`, { status: p.status }));
+        } else if (pc?.cancelled || p.status === HciStatus.Unknown_Connection_Identifier) {
           pc?.reject(new HciError('ABORTED', 'connection attempt cancelled', { status: p.status }));
         } else {
           pc?.reject(new HciError('COMMAND_FAILED', `connection failed: status 0x${p.status.toString(16)}`, { status: p.status }));
@@ -544,6 +546,38 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     await this.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 0, filterDuplicates: 0 });
   }
 
+  /** Scan and yield reports until the signal aborts or the loop breaks; stops scanning afterwards. */
+  async *scan(opts: ScanOptions & { signal?: AbortSignal } = {}): AsyncGenerator<AdvertisementReport> {
+    const queue: AdvertisementReport[] = [];
+    let wake: (() => void) | undefined;
+    const onReport = (r: AdvertisementReport) => {
+      if (queue.length < 1024) queue.push(r); // a slow consumer loses reports, not memory
+      wake?.();
+    };
+    const onStop = () => wake?.();
+    this.on('advertisement', onReport);
+    this.on('close', onStop);
+    opts.signal?.addEventListener('abort', onStop);
+    try {
+      await this.startScanning(opts);
+      for (;;) {
+        if (opts.signal?.aborted || this.closed) return;
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    } finally {
+      this.off('advertisement', onReport);
+      this.off('close', onStop);
+      opts.signal?.removeEventListener('abort', onStop);
+      if (!this.closed) await this.stopScanning().catch(() => {});
+    }
+  }
+
   /** Scan until `match` accepts a report; stops scanning afterwards. */
   async scanFor(match: (r: AdvertisementReport) => boolean, opts: ScanOptions & { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AdvertisementReport> {
     if (opts.signal?.aborted) return Promise.reject(new HciError('ABORTED', 'accept aborted', { cause: opts.signal.reason }));
@@ -577,8 +611,9 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     if (this.pendingConnect) throw new HciError('INVALID_PARAMETER', 'a connection attempt is already in progress');
     opts.signal?.throwIfAborted();
     const peer = normalizeAddress(address);
+    const timeoutMs = opts.timeoutMs ?? 10_000;
     const done = new Promise<HciConnection>((resolve, reject) => {
-      this.pendingConnect = { address: peer, resolve, reject, cancelled: false };
+      this.pendingConnect = { address: peer, resolve, reject, cancelled: false, timeoutMs };
     });
     done.catch(() => {});
     try {
@@ -600,17 +635,18 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
       this.pendingConnect = undefined;
       throw e;
     }
-    const cancel = () => {
+    const cancel = (why: 'abort' | 'timeout') => {
       const pc = this.pendingConnect;
       if (!pc || pc.cancelled) return;
-      pc.cancelled = true;
+      pc.cancelled = why;
       this.command('HCI_LE_Create_Connection_Cancel', {}).catch((e: HciError) => {
         // Command Disallowed: the connection completed meanwhile; the event decides.
         debug('create connection cancel: %s', e.message);
       });
     };
-    const timer = setTimeout(cancel, opts.timeoutMs ?? 10_000);
-    opts.signal?.addEventListener('abort', cancel, { once: true });
+    const onAbort = () => cancel('abort');
+    const timer = setTimeout(() => cancel('timeout'), timeoutMs);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const conn = await done;
       const pc = opts.signal?.aborted;
@@ -622,7 +658,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
       return conn;
     } finally {
       clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', cancel);
+      opts.signal?.removeEventListener('abort', onAbort);
     }
   }
 
