@@ -1,0 +1,94 @@
+// Two `pair` processes with separate homes on a `pair sim` server: the BLE handover end to end,
+// and its faults. Real child processes, real SQLite, real libp2p on loopback.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { home, list, pair, sim } from './helpers/cli.js';
+
+const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'];
+
+test('pair initiate --ble / pair join --ble: one confirmation, one entry each with the libp2p identity and the BLE bond', async (t) => {
+  const hci = await sim(t);
+  const ha = home(t, 'a');
+  const hb = home(t, 'b');
+  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  await a.waitFor('advertising');
+  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  const [ca, cb] = await Promise.all([a.exited, b.exited]);
+  assert.equal(ca, 0, a.stderr);
+  assert.equal(cb, 0, b.stderr);
+  const stages = ['scanning', 'connected', 'compare', 'ble-paired', 'handover', 'paired'];
+  assert.deepEqual(b.events().filter((e) => stages.includes(e)), stages);
+  assert.deepEqual(a.events().filter((e) => stages.includes(e)), ['connected', 'compare', 'ble-paired', 'handover', 'paired']);
+  const va = (await a.waitFor('compare')).value;
+  assert.match(String(va), /^\d{6}$/);
+  assert.equal((await b.waitFor('compare')).value, va, 'both show the same digits');
+  const pa = await a.waitFor('paired');
+  const pb = await b.waitFor('paired');
+  assert.equal(pa.verification, pb.verification);
+
+  const [la, lb] = await Promise.all([list(t, ha), list(t, hb)]);
+  assert.equal(la.length, 1);
+  assert.equal(lb.length, 1);
+  assert.equal(la[0].method, 'both');
+  assert.equal(lb[0].method, 'both');
+  assert.equal(la[0].hasBond, true);
+  assert.equal(la[0].hasSessionKeys, true);
+  assert.equal(la[0].deviceId, (pa.device as { deviceId: string }).deviceId);
+  assert.equal(lb[0].deviceId, (pb.device as { deviceId: string }).deviceId);
+  assert.equal(lb[0].peerId, (await b.waitFor('handover')).peerId, 'the joiner paired with the peer the handover named');
+});
+
+test('a wrong comparison answer: both fail, nothing stored on either side', async (t) => {
+  const hci = await sim(t);
+  const ha = home(t, 'a');
+  const hb = home(t, 'b');
+  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  await a.waitFor('advertising');
+  const b = pair(t, hb, ['join', '--ble', '--hci', hci, ...LISTEN]);
+  await b.waitFor('compare');
+  b.proc.stdin.end('n\n'); // the user says the digits differ
+  const [ca, cb] = await Promise.all([a.exited, b.exited]);
+  assert.equal(cb, 4, b.stderr);
+  assert.equal(ca, 4, a.stderr);
+  assert.equal((await b.waitFor('failed')).code, 'COMPARISON_REJECTED');
+  assert.equal((await a.waitFor('failed')).code, 'COMPARISON_REJECTED');
+  assert.ok(!b.events().includes('ble-paired'));
+  assert.deepEqual(await list(t, ha), []);
+  assert.deepEqual(await list(t, hb), []);
+});
+
+test('the BLE link dropping during the handover (initiator killed): the joiner fails cleanly, nothing stored', async (t) => {
+  const hci = await sim(t);
+  const ha = home(t, 'a');
+  const hb = home(t, 'b');
+  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  await a.waitFor('advertising');
+  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', '--timeout', '20s', ...LISTEN]);
+  await a.waitFor('ble-paired');
+  a.kill('SIGKILL'); // power loss right after BLE pairing: the handover never goes out
+  const cb = await b.exited;
+  assert.notEqual(cb, 0);
+  const failed = await b.waitFor('failed');
+  assert.ok(['LINK_LOST', 'TIMEOUT'].includes(String(failed.code)), JSON.stringify(failed));
+  assert.ok(!b.events().includes('paired'));
+  assert.deepEqual(await list(t, hb), []);
+  assert.deepEqual(await list(t, ha), []);
+});
+
+test('the network part failing after BLE succeeded: clean failure, the bond is not kept', async (t) => {
+  const hci = await sim(t);
+  const ha = home(t, 'a');
+  const hb = home(t, 'b');
+  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  await a.waitFor('advertising');
+  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', '--timeout', '6s', ...LISTEN]);
+  await b.waitFor('handover');
+  // The initiator disappears from the network after handing over: the joiner cannot pair.
+  a.kill('SIGKILL');
+  const cb = await b.exited;
+  assert.ok(cb === 4 || cb === 5, `exit ${cb}: ${b.stderr}`);
+  const failed = await b.waitFor('failed');
+  assert.ok(['NETWORK_FAILED', 'TIMEOUT'].includes(String(failed.code)), JSON.stringify(failed));
+  assert.deepEqual(await list(t, hb), [], 'no device and no BLE-only bond');
+  assert.deepEqual(await list(t, ha), []);
+});
