@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -105,4 +105,18 @@ test('pair sim --btsnoop DIR: one capture per client, seen from the host', async
       ['received', got.subarray(7, 20).toString('hex')],
     ],
   );
+});
+
+test('pair sim on a busy port: exit 1 with a clear message', async (t) => {
+  const busy = createServer();
+  busy.listen(0, '127.0.0.1');
+  await once(busy, 'listening');
+  t.after(() => busy.close());
+  const { port } = busy.address() as AddressInfo;
+  const child = spawn(process.execPath, [MAIN, 'sim', '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 1);
+  assert.match(stderr, /cannot listen on 127\.0\.0\.1:\d+/);
 });

@@ -62,7 +62,6 @@ export function register(program: Command, ctx: CliContext): void {
       const aclDataPacketLength = intOption('--acl-length', opts.aclLength, 27, 1021);
       const totalNumAclDataPackets = intOption('--acl-packets', opts.aclPackets, 1, 255);
       if (opts.btsnoop !== undefined) await mkdir(opts.btsnoop, { recursive: true, mode: 0o700 });
-      const stopped = untilSignal();
       const captures = new Map<SimController, BtsnoopWriter>();
       const closeCaptures = (): Promise<unknown> => Promise.all([...captures.values()].map((w) => w.close()));
       ctx.onCleanup(closeCaptures);
@@ -72,6 +71,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.onCleanup(() => air.close());
       ctx.onCleanup(() => server.close());
       const bound = await server.listen(port, host, ctx.signal);
+      const stopped = untilSignal();
       server.on('client', (c) => {
         if (opts.btsnoop !== undefined) {
           // Seen from the host: what it sent (commands, ACL) and what it received.
