@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { concat, reverse, fromHex } from '../src/bytes.js';
-import { IoCapability as Io, P256KeyPair, RepeatedAttempts, SmpCore, decodePdu, encodePdu, SmpUsageError, type SmpAction } from '../src/index.js';
+import { generateScOobData, IoCapability as Io, P256KeyPair, RepeatedAttempts, SmpCore, decodePdu, encodePdu, SmpUsageError, type SmpAction } from '../src/index.js';
 import { wire, type WireResult } from './helpers/wire.js';
 import { pairOptions, CENTRAL_ADDR, PERIPHERAL_ADDR } from './helpers/keys.js';
 
@@ -40,13 +40,13 @@ for (const sc of [true, false]) {
 }
 
 test('SC passkey: a wrong passkey differing only in bit 19 fails in round 19', () => {
-  const [co, po] = pairOptions(kbd, disp);
-  const r = wire(co, po, { passkeyFor: (_s, shown) => Number(shown) ^ (1 << 19) });
-  // 999999 < 2^20, so flipping bit 19 may leave the range; only check when in range.
-  if (r.peripheral.displayed && (Number(r.peripheral.displayed) ^ (1 << 19)) <= 999_999) {
-    assertFailed(r, 'CONFIRM_VALUE_FAILED', 'peripheral');
-    assert.equal(r.peripheral.error!.detail, 'PASSKEY_ROUND_19');
-  }
+  // 123456 has bit 19 clear; 123456 + 2^19 = 647744 differs in that bit alone.
+  const [co, po] = pairOptions(kbd, { ...disp, fixedPasskey: 123456 });
+  const r = wire(co, po, { passkeyFor: () => 123456 + (1 << 19) });
+  assertFailed(r, 'CONFIRM_VALUE_FAILED', 'peripheral');
+  assert.equal(r.peripheral.error!.detail, 'PASSKEY_ROUND_19');
+  // 19 rounds passed: each side sent 20 confirms and the central 20 randoms.
+  assert.equal(r.central.sent.filter((c) => c === 0x03).length, 20);
 });
 
 test('rejected numeric comparison -> NUMERIC_COMPARISON_FAILED (0x0C), either side', () => {
@@ -137,10 +137,18 @@ function assertPeripheralAloneFailed(r: WireResult, reason: string) {
   assert.equal(r.peripheral.sent.at(-1), 0x05);
 }
 
+const oobA = generateScOobData();
+const oobB = generateScOobData();
+const tk = new Uint8Array(16).fill(0x5a);
 const flows: [string, Partial<Parameters<typeof pairOptions>[0]>, Partial<Parameters<typeof pairOptions>[1]>][] = [
   ['SC Just Works', {}, {}],
+  ['SC numeric comparison', yesno, yesno],
   ['SC passkey', kbd, disp],
+  ['SC OOB', { oob: { local: oobA, peer: { r: oobB.r, c: oobB.c } } }, { oob: { local: oobB, peer: { r: oobA.r, c: oobA.c } } }],
+  ['SC with CTKD and no identity keys', { linkKey: true, localKeys: {} }, { linkKey: true, localKeys: {} }],
+  ['legacy Just Works', { secureConnections: false }, {}],
   ['legacy passkey', { ...kbd, secureConnections: false }, disp],
+  ['legacy OOB', { secureConnections: false, oob: { legacyTk: tk } }, { secureConnections: false, oob: { legacyTk: tk } }],
 ];
 
 for (const [name, c, p] of flows) {
