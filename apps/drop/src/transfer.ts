@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { open, rename, rm, stat, writeFile, readFile, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
@@ -37,6 +37,8 @@ export type TransferEvent =
 
 export interface TransferOptions {
   signal?: AbortSignal;
+  /** Fail with DROP_CLOSED when the peer sends nothing for this long (default 60 s). */
+  idleTimeoutMs?: number;
   onEvent?: (event: TransferEvent) => void;
 }
 
@@ -69,12 +71,14 @@ function drive<A extends { type: string }>(
   exec: (action: A, queue: { push(actions: A[]): void }) => Promise<void>,
   first: A[],
   signal: AbortSignal | undefined,
+  idleMs: number,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(idle);
       queue.stop();
       signal?.removeEventListener('abort', onAbort);
       if (err === undefined) resolve();
@@ -110,11 +114,23 @@ function drive<A extends { type: string }>(
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
+    // A peer that goes silent (a cut cable does not close TCP) must not hold the transfer forever.
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      clearTimeout(idle);
+      idle = setTimeout(() => {
+        const e = new DropError('DROP_CLOSED', `no data from the peer for ${Math.round(idleMs / 1000)} s`);
+        end(e);
+        finish(e);
+      }, idleMs);
+    };
+    armIdle();
     feed(first);
     void (async () => {
       try {
         for await (const chunk of duplex) {
           if (settled) break;
+          armIdle();
           feed(receive(chunk));
         }
         feed(end());
@@ -177,6 +193,7 @@ export async function sendFiles(duplex: ByteDuplex, paths: string[], options: Tr
       },
       sender.start(),
       options.signal,
+      options.idleTimeoutMs ?? 60_000,
     );
     await closeDuplex(duplex, undefined);
     return sent;
@@ -204,6 +221,10 @@ export interface ReceiveOptions extends TransferOptions {
   /** Return false (or a reason string) to decline an offer. Default: accept. */
   decide?: (offer: Offer) => boolean | string | Promise<boolean | string>;
 }
+
+// Never follow a symlink planted where a partial file goes.
+const WRITE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+const WRITE_EXISTING = constants.O_RDWR | constants.O_NOFOLLOW;
 
 function partPaths(dir: string, name: string): { part: string; meta: string } {
   return { part: join(dir, `${name}.part`), meta: join(dir, `${name}.part.json`) };
@@ -278,9 +299,9 @@ export async function receiveFiles(duplex: ByteDuplex, options: ReceiveOptions):
               const m: PartMeta = { sender: options.sender, name: a.file.name, size: a.file.size, mtimeMs: a.file.mtimeMs };
               await writeFile(`${meta}.tmp`, JSON.stringify(m), { mode: 0o600 });
               await rename(`${meta}.tmp`, meta);
-              current = { fh: await open(part, 'w', 0o600), index: a.index, resumedFrom: 0 };
+              current = { fh: await open(part, WRITE_NEW, 0o600), index: a.index, resumedFrom: 0 };
             } else {
-              const fh = await open(part, 'r+');
+              const fh = await open(part, WRITE_EXISTING);
               await fh.truncate(a.offset);
               current = { fh, index: a.index, resumedFrom: a.offset };
             }
@@ -323,6 +344,7 @@ export async function receiveFiles(duplex: ByteDuplex, options: ReceiveOptions):
       },
       [],
       options.signal,
+      options.idleTimeoutMs ?? 60_000,
     );
     await closeDuplex(duplex, undefined);
     return received;

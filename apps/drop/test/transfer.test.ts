@@ -184,3 +184,28 @@ test('a file that shrinks while being sent fails with DROP_SOURCE_CHANGED', asyn
   ]);
   assert.equal(s.status === 'rejected' && (s.reason as DropError).code, 'DROP_SOURCE_CHANGED');
 });
+
+test('a peer that goes silent fails the transfer instead of hanging it', async (t) => {
+  const { dst } = await dirs(t);
+  const [x, y] = duplexPair();
+  // the "sender" offers a file, then says nothing more
+  const { encodeControl, FrameType } = await import('../src/index.js');
+  await x.write(encodeControl(FrameType.OFFER, { version: 1, files: [{ name: 'a.bin', size: 10, mtimeMs: 0 }] }));
+  const e = await rejection(receiveFiles(y, { dir: dst, sender: 'dev-a', idleTimeoutMs: 300 }));
+  assert.equal(e.code, 'DROP_CLOSED');
+  assert.match(e.message, /no data/);
+});
+
+test('a symlink planted as the partial file is not followed', async (t) => {
+  const { src, dst } = await dirs(t);
+  const { symlink } = await import('node:fs/promises');
+  const victim = join(src, 'victim.txt');
+  await writeFile(victim, 'precious');
+  await symlink(victim, join(dst, 'evil.bin.part'));
+  const a = await randomFile(src, 'evil.bin', 5000);
+  const [x, y] = duplexPair();
+  const [s, r] = await Promise.allSettled([sendFiles(x, [a]), receiveFiles(y, { dir: dst, sender: 'dev-a' })]);
+  assert.equal(s.status, 'rejected');
+  assert.equal(r.status === 'rejected' && (r.reason as DropError).code, 'DROP_IO');
+  assert.equal(await readFile(victim, 'utf8'), 'precious');
+});
