@@ -415,3 +415,22 @@ test('connecting to nobody times out with COMMAND_TIMEOUT after LE Create Connec
   // The host is usable afterwards.
   await b.command('HCI_LE_Rand', {});
 });
+
+test('link loss in the middle of a channel transfer fails the writer and reader with DISCONNECTED', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air, { aclDataPacketLength: 27, totalNumAclDataPackets: 2 });
+  const b = await hostOn(air, { aclDataPacketLength: 27, totalNumAclDataPackets: 2 });
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const serverSide = new Promise<import('@pairkit/hci').L2capChannel>((resolve) => a.listen(0x82, (ch) => resolve(ch), { initialCredits: 50, mps: 200, mtu: 60000 }));
+  const [central, peripheral] = await link(a, b, 'drop-mid');
+  const client = await central.openChannel(0x82);
+  const server = await serverSide;
+  const writing = client.write(Buffer.alloc(50_000, 1));
+  const reading = server.read();
+  await new Promise((r) => setTimeout(r, 5)); // some frames are in flight
+  setImmediate(() => void peripheral.disconnect(HciStatus.Remote_User_Terminated_Connection));
+  const isDisconnected = (e: unknown) => e instanceof HciError && e.code === 'DISCONNECTED';
+  await Promise.all([assert.rejects(writing, isDisconnected), assert.rejects(reading, isDisconnected)]);
+  await assert.rejects(central.openChannel(0x82), (e: unknown) => e instanceof HciError && e.code === 'DISCONNECTED');
+});
