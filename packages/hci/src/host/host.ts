@@ -202,6 +202,8 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   /** @internal ConnectionHost */
   sendAcl(handle: number, pdu: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new HciError('CLOSED', 'host is closed'));
+    // Data for a gone handle would take a controller buffer that is never counted back.
+    if (!this.connections.has(handle)) return Promise.reject(new HciError('DISCONNECTED', `no connection with handle 0x${handle.toString(16)}`));
     const p = this.acl.send(handle, pdu);
     this.pump();
     return p;

@@ -139,7 +139,9 @@ export class L2capChannel extends EventEmitter<ChannelEvents> {
       const sdu = this.txQueue[0];
       const frame = sdu.frames.shift()!;
       this.txCredits--;
-      sdu.last = this.io.sendFrame(this.remoteCid, frame);
+      const sent = this.io.sendFrame(this.remoteCid, frame);
+      sent.catch(() => {}); // failures surface through the SDU's last frame
+      sdu.last = sent;
       if (sdu.frames.length === 0) {
         this.txQueue.shift();
         sdu.last.then(sdu.done, (e: unknown) => sdu.fail(e instanceof HciError ? e : new HciError('DISCONNECTED', String(e))));
