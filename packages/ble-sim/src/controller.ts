@@ -337,7 +337,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         return ok();
       case Op.LEAddDeviceToFilterAcceptList: {
         const key = listKey(r.u8(), r.bytes(6));
-        if (!this.acceptList.has(key) && this.acceptList.size >= this.filterAcceptListSize) return fail(0x07); // Memory Capacity Exceeded
+        if (!this.acceptList.has(key) && this.acceptList.size >= this.filterAcceptListSize) return fail(Status.MemoryCapacityExceeded);
         this.acceptList.add(key);
         return ok();
       }
@@ -478,7 +478,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         const tx = r.u8();
         const rx = r.u8();
         // Only LE 1M exists here: a preference that excludes it cannot be honoured.
-        if ((!(all & 1) && !(tx & 1)) || (!(all & 2) && !(rx & 1))) return fail(0x11); // Unsupported Feature or Parameter Value
+        if ((!(all & 1) && !(tx & 1)) || (!(all & 2) && !(rx & 1))) return fail(Status.UnsupportedFeatureOrParameterValue);
         return ok();
       }
       default:

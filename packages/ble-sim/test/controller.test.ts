@@ -299,3 +299,31 @@ test('high duty cycle directed advertising times out after 1.28 s with LE Connec
   timers.tick();
   assert.equal(p.le(0x01).length, 0, 'no timeout once stopped');
 });
+
+test('Filter Accept List: scanner filter policy reports listed advertisers only; a full list is 0x07', (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const scanner = new Probe(air.createController({ filterAcceptListSize: 2 }));
+  const [listed, other] = [0, 1].map(() => {
+    const p = new Probe(air.createController());
+    p.cmd(OP.LESetAdvParams, advParams());
+    p.cmd(OP.LESetAdvEnable, Buffer.from([1]));
+    return p;
+  });
+  const entry = (addr: Buffer): Buffer => Buffer.concat([Buffer.from([0]), addr]);
+  assert.equal(scanner.cmd(0x2011, entry(listed.c.publicAddress)).status, 0);
+  scanner.cmd(OP.LESetScanParams, Buffer.from([0, 16, 0, 16, 0, 0, 1])); // filter policy 1
+  scanner.cmd(OP.LESetScanEnable, Buffer.from([1, 1]));
+  const seen = scanner.le(0x02).map((r) => Buffer.from(r.subarray(3, 9)));
+  assert.deepEqual(seen, [listed.c.publicAddress]);
+  assert.equal(scanner.cmd(0x2011, entry(other.c.publicAddress)).status, 0);
+  assert.equal(scanner.cmd(0x2011, entry(Buffer.alloc(6, 9))).status, 0x07, 'Memory Capacity Exceeded');
+  assert.equal(scanner.cmd(0x2011, entry(other.c.publicAddress)).status, 0, 'adding an entry again is not a new entry');
+  // Initiator filter policy 1: connects to whichever listed device advertises.
+  const init = new Probe(air.createController());
+  init.cmd(0x2011, entry(other.c.publicAddress));
+  const cc = createConn(Buffer.alloc(6));
+  cc[4] = 1;
+  init.cmd(OP.LECreateConn, cc);
+  assert.deepEqual(Buffer.from(init.le(0x01)[0].subarray(5, 11)), other.c.publicAddress);
+});
