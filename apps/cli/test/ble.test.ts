@@ -138,3 +138,18 @@ test('pair ble: bad input is a usage error (exit 2)', async (t) => {
   const badPasskey = start(t, ['--home', b, 'ble', 'pair', 'C0:11:22:33:44:55', '--passkey', '12x', '--hci', 'tcp:127.0.0.1:1']);
   assert.equal((await badPasskey.done).code, 2);
 });
+
+test('pair ble scan: an advertising `pair ble advertise` shows up with its name; a bonded one is marked', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const adv = start(t, ['--home', a, 'ble', 'advertise', '--hci', hci, '--name', 'scan-me']);
+  t.after(() => adv.proc.kill('SIGTERM'));
+  const { address } = await adv.next('advertising');
+  const scan = start(t, ['--home', b, 'ble', 'scan', '--hci', hci, '--timeout', '2']);
+  assert.equal((await scan.done).code, 0);
+  const seen = scan.lines.find((l) => l.address === address);
+  assert.ok(seen, `scan saw ${String(address)}: ${JSON.stringify(scan.lines)}`);
+  assert.equal(seen.event, 'device');
+  assert.equal(seen.name, 'scan-me');
+  assert.equal(seen.bonded, false);
+});

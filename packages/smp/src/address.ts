@@ -32,9 +32,3 @@ export function address56(a: LeAddress): Uint8Array {
   out.set(addressBytes(a.address), 1);
   return out;
 }
-
-/** Random address sub-type from the two most significant bits. */
-export function randomAddressKind(address: string): 'static' | 'resolvable' | 'non-resolvable' | 'reserved' {
-  const top = addressBytes(address)[0] >>> 6;
-  return top === 3 ? 'static' : top === 1 ? 'resolvable' : top === 0 ? 'non-resolvable' : 'reserved';
-}

@@ -3,13 +3,13 @@
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import type { BleBond } from '@pairkit/registry';
-import { addressBytes, normalizeAddress, randomAddressKind, type LeAddress } from './address.js';
+import { resolvePrivateAddress } from '@pairkit/hci';
+import { normalizeAddress, type LeAddress } from './address.js';
 import { constantTimeEqual, isAllZero, reverse } from './bytes.js';
 import { PairingFailedReason as R, SmpError, SmpUsageError } from './errors.js';
 import { SmpCore, type PairingResult, type SmpAction, type SmpCoreOptions } from './core.js';
 import { type AssociationModel } from './model.js';
 import { type KeypressTypeValue, type PairingFeatures, AuthReq } from './pdu.js';
-import { ah } from './toolbox.js';
 import { SMP_CID, type SmpLink } from './link.js';
 
 const debug = createDebug('pairkit:smp');
@@ -69,11 +69,10 @@ export function resolveBondedPeer(store: BondStore, address: string): BleBond | 
   const a = normalizeAddress(address);
   const direct = store.getBond(a);
   if (direct) return direct;
-  if (randomAddressKind(a) !== 'resolvable') return undefined;
-  const b = addressBytes(a);
-  for (const bond of store.bondsWithIrk()) {
-    if (constantTimeEqual(ah(bond.irk, b.subarray(0, 3)), b.subarray(3))) return bond;
-  }
+  // HCI's resolver checks the RPA sub-type and compares ah() in constant time.
+  const withIrk = store.bondsWithIrk();
+  const i = resolvePrivateAddress(a, withIrk.map((b) => b.irk));
+  if (i >= 0) return withIrk[i];
   return undefined;
 }
 

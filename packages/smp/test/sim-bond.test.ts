@@ -143,3 +143,35 @@ test('timeout on ble-sim: a silent peer ends the pairing after the SMP timeout, 
   cm.close();
   pm.close();
 });
+
+test('keypress notifications over HCI: the typing peripheral sends, the central hears them', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const cm = managerFor(a, { ioCapability: Io.DisplayOnly, mitm: true, keypress: true });
+  const pm = managerFor(b, { ioCapability: Io.KeyboardOnly, keypress: true });
+  const [cl, pl] = await link(a, b);
+  const csm = cm.attach(cl);
+  const psm = pm.attach(pl);
+  const heard: number[] = [];
+  csm.on('keypress', (k) => heard.push(k));
+  let shown: string | undefined;
+  let typeIt: (() => void) | undefined;
+  csm.on('passkeyExchange', (x) => {
+    shown = x.passkey;
+    typeIt?.();
+  });
+  psm.on('passkeyExchange', (x) => {
+    typeIt = () => {
+      psm.sendKeypress(0);
+      for (let i = 0; i < 6; i++) psm.sendKeypress(1);
+      psm.sendKeypress(4);
+      x.respond(Number(shown));
+    };
+    if (shown) typeIt();
+  });
+  const r = await csm.pair(AbortSignal.timeout(5000));
+  assert.equal(r.model, 'PasskeyEntry');
+  assert.deepEqual(heard, [0, 1, 1, 1, 1, 1, 1, 4]);
+  cm.close();
+  pm.close();
+});
