@@ -1,11 +1,38 @@
+/** Codes of {@link PairkitError} (the AEAD helper's codes are listed in {@link AeadErrorCode}). */
+export type PairkitErrorCode =
+  /** The device was closed. */
+  | 'CLOSED'
+  /** Cancelled through an AbortSignal (or `cancel()`). */
+  | 'ABORTED'
+  | 'TIMEOUT'
+  /** No such paired device here. */
+  | 'NOT_PAIRED'
+  /** The device was removed here; pair again to use it. */
+  | 'DEVICE_REMOVED'
+  /** The peer does not have us paired (it removed us, or never paired). */
+  | 'PEER_NOT_PAIRED'
+  /** The peer refused the protocol for another reason. */
+  | 'CHANNEL_REFUSED'
+  | 'CHANNEL_CLOSED'
+  | 'CHANNEL_MALFORMED'
+  /** A channel was iterated by two loops at once. */
+  | 'CHANNEL_BUSY'
+  /** A protocol id that is malformed, reserved, or already handled. */
+  | 'BAD_PROTOCOL'
+  /** The device has no session keys (e.g. a BLE-only bond). */
+  | 'NO_SESSION_KEYS'
+  /** Another pairing is running on this device. */
+  | 'BUSY'
+  | AeadErrorCode;
+
 /**
  * Base class of every error the `pairkit` facade throws itself. `code` is stable and meant
  * for programs; `message` is for people. Errors from the lower packages are re-exported
  * unchanged from the package index, so `err.code` works the same on all of them.
  */
 export class PairkitError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  readonly code: PairkitErrorCode;
+  constructor(code: PairkitErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'PairkitError';
     this.code = code;
