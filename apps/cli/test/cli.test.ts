@@ -240,3 +240,13 @@ test('a read-only home: exit 6 with HOME_NOT_WRITABLE, registry kept', async (t)
   assert.equal(JSON.parse(r.stderr.trim()).code, 'HOME_NOT_WRITABLE');
   assert.deepEqual(fs.readFileSync(db), before);
 });
+
+test('-v turns on pairkit debug logging on stderr; without it stderr stays quiet', async (t) => {
+  const home = tempDir(t);
+  const loud = await pair(['-v', '--home', home, 'whoami', '--json']);
+  assert.equal(loud.status, 0);
+  assert.match(loud.stderr, /pairkit:registry/);
+  oneJson(loud); // stdout still one clean JSON line
+  const quiet = await pair(['--home', home, 'whoami', '--json']);
+  assert.equal(quiet.stderr, '');
+});
