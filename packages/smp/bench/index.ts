@@ -62,11 +62,13 @@ async function oursSetup(air: SimAir, dirs: string[], inMemory = false) {
   const b = await node('b');
   const cm = new SmpManager({ ioCapability: Io.NoInputNoOutput, registry: inMemory ? memoryStore(a.registry) : a.registry });
   const pm = new SmpManager({ ioCapability: Io.NoInputNoOutput, registry: inMemory ? memoryStore(b.registry) : b.registry });
-  const once = async () => {
+  const once = async (pair = true) => {
     await b.host.startAdvertising({});
     const [cl, pl] = await Promise.all([a.host.connect(b.host.address, { addressType: 1 }), b.host.accept()]);
-    pm.attach(pl);
-    await cm.attach(cl).pair();
+    if (pair) {
+      pm.attach(pl);
+      await cm.attach(cl).pair();
+    }
     await cl.disconnect();
   };
   const close = async () => {
@@ -98,12 +100,19 @@ async function bleHostSetup(air: SimAir) {
   const c = await make();
   const adv = new NodeBleHost.AdvertisingDataBuilder().addFlags(['leGeneralDiscoverableMode', 'brEdrNotSupported']).build();
   await bh((cb) => p.m.setAdvertisingData(adv, cb));
-  const once = async () => {
+  const once = async (pair = true) => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const pConnP = new Promise<any>((resolve) => p.m.startAdvertising({}, (_s: number, conn: unknown) => resolve(conn)));
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const [cConn] = await bh<[any]>((cb) => c.m.connect('public', p.t.controller.address, {}, cb));
     const pConn = await pConnP;
+    if (!pair) {
+      await new Promise<void>((resolve) => {
+        cConn.once('disconnect', () => resolve());
+        cConn.disconnect();
+      });
+      return;
+    }
     // A listener makes ble-host accept re-pairing over an existing bond.
     pConn.smp.on('pairingRequest', (_r: unknown, cb: (f: object) => void) => cb({ ioCap: Io.NoInputNoOutput, bondingFlags: 1, sc: true }));
     const done = Promise.all([
@@ -157,23 +166,27 @@ async function main() {
       air.close();
       return;
     }
-    // Interleave the two so both see the same machine load.
-    const o1 = await measure(N / 2, ours.once);
-    const m1 = await measure(N / 2, oursMem.once);
-    const b1 = await measure(N / 2, theirs.once);
-    const o2 = await measure(N / 2, ours.once);
-    const m2 = await measure(N / 2, oursMem.once);
-    const b2 = await measure(N / 2, theirs.once);
-    const avg = (x: Figure, y: Figure): Figure => ({ cpuUs: (x.cpuUs + y.cpuUs) / 2, wallMs: (x.wallMs + y.wallMs) / 2 });
-    const o = avg(o1, o2);
-    const m = avg(m1, m2);
-    const b = avg(b1, b2);
-    console.log(`LE SC Just Works pairing + bonding, both sides on one ble-sim air, ${N} pairings each (after ${WARMUP} warm-up), process CPU per pairing:`);
-    console.log(`  pairkit (HciHost + SmpManager, bonds in SQLite)  ${(o.cpuUs / 1000).toFixed(2).padStart(7)} ms CPU   ${o.wallMs.toFixed(2).padStart(7)} ms wall`);
-    console.log(`  pairkit, bonds kept in memory                   ${(m.cpuUs / 1000).toFixed(2).padStart(7)} ms CPU   ${m.wallMs.toFixed(2).padStart(7)} ms wall`);
-    console.log(`  ble-host npm (bonds in its file storage)        ${(b.cpuUs / 1000).toFixed(2).padStart(7)} ms CPU   ${b.wallMs.toFixed(2).padStart(7)} ms wall`);
-    console.log(`  ratio pairkit / ble-host CPU: ${(o.cpuUs / b.cpuUs).toFixed(2)} with SQLite bonds, ${(m.cpuUs / b.cpuUs).toFixed(2)} with in-memory bonds (target <= 1.00)`);
-    console.log('  (includes connection setup/teardown and the simulated controllers, identical for both)');
+    // Interleave the stacks so both see the same machine load; connect+disconnect alone is
+    // measured too, so the SMP share (the difference) can be read off.
+    const rounds: Record<string, Figure[]> = { ours: [], mem: [], theirs: [], oursLink: [], theirsLink: [] };
+    for (let i = 0; i < 2; i++) {
+      rounds.ours.push(await measure(N / 2, () => ours.once()));
+      rounds.mem.push(await measure(N / 2, () => oursMem.once()));
+      rounds.theirs.push(await measure(N / 2, () => theirs.once()));
+      rounds.oursLink.push(await measure(N / 2, () => ours.once(false)));
+      rounds.theirsLink.push(await measure(N / 2, () => theirs.once(false)));
+    }
+    const avg = (f: Figure[]): Figure => ({ cpuUs: f.reduce((x, y) => x + y.cpuUs, 0) / f.length, wallMs: f.reduce((x, y) => x + y.wallMs, 0) / f.length });
+    const [o, m, b, ol, bl] = [rounds.ours, rounds.mem, rounds.theirs, rounds.oursLink, rounds.theirsLink].map(avg);
+    const ms = (us: number) => (us / 1000).toFixed(2).padStart(7);
+    console.log(`LE SC Just Works pairing + bonding, both sides in this process on one ble-sim air, ${N} pairings each (after ${WARMUP} warm-up).`);
+    console.log('Process CPU per connection (connect, pair, disconnect) and the pairing share (minus connect+disconnect alone):');
+    console.log(`                                                  total CPU   pairing CPU   wall`);
+    console.log(`  pairkit (HciHost + SmpManager, bonds in SQLite)  ${ms(o.cpuUs)} ms  ${ms(o.cpuUs - ol.cpuUs)} ms  ${o.wallMs.toFixed(2).padStart(6)} ms`);
+    console.log(`  pairkit, bonds kept in memory                    ${ms(m.cpuUs)} ms  ${ms(m.cpuUs - ol.cpuUs)} ms  ${m.wallMs.toFixed(2).padStart(6)} ms`);
+    console.log(`  ble-host npm (bonds in its file storage)         ${ms(b.cpuUs)} ms  ${ms(b.cpuUs - bl.cpuUs)} ms  ${b.wallMs.toFixed(2).padStart(6)} ms`);
+    console.log(`  connect + disconnect alone: pairkit ${ms(ol.cpuUs)} ms, ble-host ${ms(bl.cpuUs)} ms`);
+    console.log(`  pairing CPU ratio pairkit / ble-host: ${((o.cpuUs - ol.cpuUs) / (b.cpuUs - bl.cpuUs)).toFixed(2)} with SQLite bonds, ${((m.cpuUs - ol.cpuUs) / (b.cpuUs - bl.cpuUs)).toFixed(2)} with in-memory bonds (target <= 1.00)`);
     await ours.close();
     await oursMem.close();
     air.close();

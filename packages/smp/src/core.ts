@@ -2,7 +2,7 @@
 // results go in, actions come out, time is passed in as a number (ms). Both roles, LE Secure
 // Connections and legacy pairing, Vol 3 Part H 2.3-2.4 and 3.
 import { randomBytes, randomInt } from 'node:crypto';
-import { address56, addressBytes, type LeAddress } from './address.js';
+import { address56, type LeAddress } from './address.js';
 import { type RepeatedAttempts } from './attempts.js';
 import { constantTimeEqual, isAllZero, uint128 } from './bytes.js';
 import { PairingFailedReason as R, SmpError, SmpUsageError } from './errors.js';
@@ -190,6 +190,8 @@ export class SmpCore {
   #peerKeys: DistributedKeys = {};
   #localKeys: DistributedKeys = {};
   #buffered: Uint8Array[] = [];
+  readonly #local56: Uint8Array;
+  readonly #peer56: Uint8Array;
 
   constructor(options: SmpCoreOptions) {
     this.role = options.role;
@@ -204,8 +206,9 @@ export class SmpCore {
     }
     const fp = options.fixedPasskey;
     if (fp !== undefined && !(Number.isInteger(fp) && fp >= 0 && fp <= 999_999)) throw new SmpUsageError('INVALID_PASSKEY', 'a passkey is an integer 0..999999');
-    addressBytes(options.localAddress.address);
-    addressBytes(options.peerAddress.address);
+    // Parsed once (this also validates them): f5/f6/c1 need them on every pairing.
+    this.#local56 = address56(options.localAddress);
+    this.#peer56 = address56(options.peerAddress);
     this.#o = {
       bonding: true, mitm: false, mitmRequired: false, secureConnections: true, scOnly: false, keypress: false,
       ct2: true, linkKey: false, allowDebugKeys: false, useDebugKey: false, manualAccept: false, timeoutMs: 30_000,
@@ -728,9 +731,7 @@ export class SmpCore {
 
   /** [A, B]: initiator and responder addresses as 56-bit values. */
   #addresses56(): [Uint8Array, Uint8Array] {
-    const local = address56(this.#o.localAddress);
-    const peer = address56(this.#o.peerAddress);
-    return this.role === 'central' ? [local, peer] : [peer, local];
+    return this.role === 'central' ? [this.#local56, this.#peer56] : [this.#peer56, this.#local56];
   }
 
   #ea(): Uint8Array {
@@ -782,9 +783,10 @@ export class SmpCore {
   // ---- legacy pairing ----------------------------------------------------------------------------
 
   #c1(rand: Uint8Array): Uint8Array {
-    const [ia, ra] = this.role === 'central' ? [this.#o.localAddress, this.#o.peerAddress] : [this.#o.peerAddress, this.#o.localAddress];
+    // The 56-bit forms carry the type in octet 0 and the 48-bit address after it.
+    const [ia, ra] = this.#addresses56();
     return c1(this.#tk!, rand, Uint8Array.from(this.#preq!).reverse(), Uint8Array.from(this.#pres!).reverse(),
-      ia.type === 'random' ? 1 : 0, ra.type === 'random' ? 1 : 0, addressBytes(ia.address), addressBytes(ra.address));
+      ia[0], ra[0], ia.subarray(1), ra.subarray(1));
   }
 
   #legacySendConfirm(now: number): void {

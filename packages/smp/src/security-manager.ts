@@ -218,12 +218,20 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   }
 
   #schedule(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const d = this.core.deadline;
-    if (d === undefined || this.#closed) return;
+    const d = this.#closed ? undefined : this.core.deadline;
+    if (d === undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
+    // Deadlines only move later, so a running timer fires early at worst: tick() checks the
+    // real deadline and we schedule again. One timer per 30 s instead of one per PDU.
+    if (this.#timer) return;
     // Not unref'd: a running pairing keeps the process up until it ends or times out.
-    this.#timer = setTimeout(() => this.#run(this.core.tick(this.#now())), Math.max(0, d - this.#now()) + 1);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#run(this.core.tick(this.#now()));
+    }, Math.max(0, d - this.#now()) + 1);
   }
 
   #send(pdu: Uint8Array): void {
