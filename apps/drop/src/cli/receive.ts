@@ -98,6 +98,7 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
       { event: 'listening', deviceId: device.identity.deviceId, name: device.identity.name, addrs: device.addresses, dir },
       `receiving into ${dir} as ${device.identity.name} (${device.identity.deviceId.slice(0, 8)}); Ctrl-C to stop`,
     );
+    out.note(`listening on ${device.addresses.join(' ')}`);
     const interrupted = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
     await Promise.race([interrupted, ...(opts.once === true ? [onceDone] : [])]);
     if (signal.aborted && opts.once !== true) return ExitCode.OK;
