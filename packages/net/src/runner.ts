@@ -44,8 +44,14 @@ export class ConversationRunner {
     this.done.catch(() => {});
   }
 
-  async run(): Promise<RunOutcome> {
+  /** Starts the conversation and the read loop; resolves when the conversation ends. */
+  run(): Promise<RunOutcome> {
     this.apply(this.conversation.start(Date.now()));
+    void this.#readLoop();
+    return this.done;
+  }
+
+  async #readLoop(): Promise<void> {
     try {
       for await (const chunk of this.stream) {
         if (this.#closing) break;
@@ -59,7 +65,6 @@ export class ConversationRunner {
     // The stream ended (or failed) before the conversation did.
     if (!this.#finished) this.apply(this.conversation.close(Date.now()));
     if (!this.#finished) this.#fail(new PairingProtocolError('CLOSED', 'the stream closed before pairing finished'));
-    return this.done;
   }
 
   /** Carries out actions in order; used by run() and by the handler's tick events. */
@@ -117,10 +122,15 @@ export class ConversationRunner {
     void (async () => {
       try {
         await s.close({ signal: AbortSignal.timeout(CLOSE_GRACE_MS) });
-        await s.closeRead({ signal: AbortSignal.timeout(CLOSE_GRACE_MS) });
       } catch {
         s.abort(new Error('pairing stream closed'));
+        return;
       }
+      // Our side is closed; give the peer time to read the last frame, then reset what is left.
+      const t = setTimeout(() => {
+        if (s.status !== 'closed') s.abort(new Error('pairing stream closed'));
+      }, CLOSE_GRACE_MS);
+      t.unref();
     })();
   }
 }
