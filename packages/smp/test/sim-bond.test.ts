@@ -175,3 +175,31 @@ test('keypress notifications over HCI: the typing peripheral sends, the central 
   cm.close();
   pm.close();
 });
+
+test('pairingRequest with manualAccept: the peripheral app refuses, then accepts', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const cm = managerFor(a, { ioCapability: Io.NoInputNoOutput });
+  const pm = managerFor(b, { ioCapability: Io.NoInputNoOutput, manualAccept: true });
+  const [cl, pl] = await link(a, b);
+  const csm = cm.attach(cl);
+  const psm = pm.attach(pl);
+  let answer: 'no' | 'yes' = 'no';
+  const asked: number[] = [];
+  psm.on('pairingRequest', (features, decision) => {
+    asked.push(features.ioCapability);
+    if (answer === 'no') decision.reject();
+    else decision.accept();
+  });
+  await assert.rejects(csm.pair(AbortSignal.timeout(5000)), (e: unknown) => (e as { code: string }).code === 'PAIRING_NOT_SUPPORTED');
+  assert.equal(b.registry.listBonds().length, 0);
+  answer = 'yes';
+  const peripheralDone = new Promise((resolve) => psm.once('pairingComplete', resolve));
+  const r = await csm.pair(AbortSignal.timeout(5000));
+  await peripheralDone; // the peripheral finishes once the central's keys are in
+  assert.equal(r.model, 'JustWorks');
+  assert.deepEqual(asked, [Io.NoInputNoOutput, Io.NoInputNoOutput]);
+  assert.equal(b.registry.listBonds().length, 1);
+  cm.close();
+  pm.close();
+});
