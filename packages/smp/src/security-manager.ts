@@ -86,6 +86,7 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   readonly #o: SecurityManagerOptions;
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
+  #lastSend: Promise<void> = Promise.resolve();
   #pending: { resolve: (r: PairingResult) => void; reject: (e: Error) => void }[] = [];
   #level: EncryptInfo | undefined;
   #pairingKeyInUse = false;
@@ -235,7 +236,7 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   }
 
   #send(pdu: Uint8Array): void {
-    this.link.sendFixed(SMP_CID, pdu).catch((e: Error) => debug('SMP send failed: %s', e.message));
+    this.#lastSend = this.link.sendFixed(SMP_CID, pdu).catch((e: Error) => debug('SMP send failed: %s', e.message));
   }
 
   #act(a: SmpAction): void {
@@ -320,7 +321,12 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
       }
     }
     this.emit('pairingComplete', result, bond);
-    for (const p of this.#pending.splice(0)) p.resolve(result);
+    // pair() resolves once our last key has left the host, so a caller that disconnects right
+    // away does not cut the peer's key distribution short.
+    const pending = this.#pending.splice(0);
+    void this.#lastSend.then(() => {
+      for (const p of pending) p.resolve(result);
+    });
   }
 
   #storeBond(r: PairingResult): BleBond {

@@ -12,7 +12,9 @@ async function pairOnce(a: SimNode, b: SimNode, sc: boolean) {
   const csm = cm.attach(cl);
   const psm = pm.attach(pl);
   playUsers(csm, psm);
+  const peripheralDone = new Promise((resolve) => psm.once('pairingComplete', resolve));
   const r = await csm.pair(AbortSignal.timeout(10_000));
+  await peripheralDone; // its bond is stored once the central's keys arrive
   await cl.disconnect();
   return { cm, pm, r };
 }
