@@ -65,6 +65,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   readonly home: string;
   readonly dbPath: string;
   #db: Database.Database | undefined;
+  readonly #statements = new Map<string, Database.Statement>();
   readonly #secrets: IdentitySecrets;
   readonly #appVersion: string;
   readonly #now: () => number;
@@ -128,12 +129,12 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const n = checkString('name', name, 64).trim();
     if (n.length === 0) throw new RegistryError('INVALID_INPUT', 'name must not be empty');
     this.#write(() => {
-      this.#sql().prepare(`INSERT INTO settings(key, value) VALUES ('name', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(n);
+      this.#stmt(`INSERT INTO settings(key, value) VALUES ('name', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(n);
     });
   }
 
   #name(): string {
-    const row = this.#read(() => this.#sql().prepare(`SELECT value FROM settings WHERE key = 'name'`).get()) as { value: string } | undefined;
+    const row = this.#read(() => this.#stmt(`SELECT value FROM settings WHERE key = 'name'`).get()) as { value: string } | undefined;
     return row?.value ?? (os.hostname() || 'pairkit device');
   }
 
@@ -141,21 +142,21 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
 
   list(): PairedDevice[] {
     return this.#read(() => {
-      const rows = this.#sql().prepare(`SELECT * FROM devices ORDER BY paired_at, device_id`).all() as DeviceRow[];
+      const rows = this.#stmt(`SELECT * FROM devices ORDER BY paired_at, device_id`).all() as DeviceRow[];
       return rows.map((r) => this.#hydrate(r));
     });
   }
 
   get(deviceId: string): PairedDevice | undefined {
     return this.#read(() => {
-      const row = this.#sql().prepare(`SELECT * FROM devices WHERE device_id = ?`).get(String(deviceId)) as DeviceRow | undefined;
+      const row = this.#stmt(`SELECT * FROM devices WHERE device_id = ?`).get(String(deviceId)) as DeviceRow | undefined;
       return row && this.#hydrate(row);
     });
   }
 
   findByPeerId(peerId: string): PairedDevice | undefined {
     return this.#read(() => {
-      const row = this.#sql().prepare(`SELECT * FROM devices WHERE peer_id = ?`).get(String(peerId)) as DeviceRow | undefined;
+      const row = this.#stmt(`SELECT * FROM devices WHERE peer_id = ?`).get(String(peerId)) as DeviceRow | undefined;
       return row && this.#hydrate(row);
     });
   }
@@ -164,8 +165,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   findByBleAddress(address: string): PairedDevice | undefined {
     const a = normalizeBleAddress(address);
     return this.#read(() => {
-      const row = this.#sql()
-        .prepare(`SELECT d.* FROM devices d JOIN ble_bonds b ON b.device_id = d.device_id WHERE b.address = ?`)
+      const row = this.#stmt(`SELECT d.* FROM devices d JOIN ble_bonds b ON b.device_id = d.device_id WHERE b.address = ?`)
         .get(a) as DeviceRow | undefined;
       return row && this.#hydrate(row);
     });
@@ -180,8 +180,8 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     if (q.length === 0) throw new RegistryError('INVALID_INPUT', 'empty device name or id');
     const exact = this.get(q) ?? this.findByPeerId(q);
     if (exact) return exact;
-    const all = this.list();
-    const pick = (found: PairedDevice[], what: string): PairedDevice | undefined => {
+    const pick = (sql: string, arg: string, what: string): PairedDevice | undefined => {
+      const found = this.#read(() => (this.#stmt(sql).all(arg, arg) as DeviceRow[]).map((r) => this.#hydrate(r)));
       if (found.length === 1) return found[0];
       if (found.length > 1) {
         throw new RegistryError('AMBIGUOUS', `${JSON.stringify(q)} matches ${found.length} devices by ${what}`, {
@@ -190,11 +190,12 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
       }
       return undefined;
     };
-    const byName =
-      pick(all.filter((d) => d.name === q), 'name') ?? pick(all.filter((d) => d.name.toLowerCase() === q.toLowerCase()), 'name');
-    if (byName) return byName;
-    const byPrefix = pick(all.filter((d) => d.deviceId.startsWith(q.toLowerCase())), 'id prefix');
-    if (byPrefix) return byPrefix;
+    const found =
+      pick(`SELECT * FROM devices WHERE name = ? AND ? IS NOT NULL ORDER BY paired_at`, q, 'name') ??
+      pick(`SELECT * FROM devices WHERE lower(name) = lower(?) AND ? IS NOT NULL ORDER BY paired_at`, q, 'name') ??
+      // ids are [a-z2-7]: every id starting with p sorts in [p, p + U+007F)
+      pick(`SELECT * FROM devices WHERE device_id >= ? AND device_id < ? || char(127) ORDER BY paired_at`, q.toLowerCase(), 'id prefix');
+    if (found) return found;
     throw new RegistryError('NOT_FOUND', `no paired device matches ${JSON.stringify(q)}`, {
       hint: 'see the paired devices with: pair list',
     });
@@ -231,9 +232,8 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const bond = record.bond === undefined ? undefined : checkBond(record.bond, now);
 
     const existed = this.#write(() => {
-      const db = this.#sql();
-      const old = db.prepare(`SELECT * FROM devices WHERE device_id = ?`).get(deviceId) as DeviceRow | undefined;
-      const clash = db.prepare(`SELECT device_id FROM devices WHERE peer_id = ? AND device_id != ?`).get(peerId, deviceId);
+      const old = this.#stmt(`SELECT * FROM devices WHERE device_id = ?`).get(deviceId) as DeviceRow | undefined;
+      const clash = this.#stmt(`SELECT device_id FROM devices WHERE peer_id = ? AND device_id != ?`).get(peerId, deviceId);
       if (clash) throw new RegistryError('INVALID_INPUT', 'another device already has this peerId');
       const merged = old ? mergeMethods(old.method, method) : method;
       const params = {
@@ -247,7 +247,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
         paired_at: pairedAt,
         addresses: JSON.stringify(addresses ?? (old ? JSON.parse(old.addresses) : [])),
       };
-      db.prepare(
+      this.#stmt(
         `INSERT INTO devices(device_id, peer_id, public_key, name, os, app_version, method, paired_at, addresses)
          VALUES (@device_id, @peer_id, @public_key, @name, @os, @app_version, @method, @paired_at, @addresses)
          ON CONFLICT(device_id) DO UPDATE SET peer_id = excluded.peer_id, public_key = excluded.public_key,
@@ -255,13 +255,13 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
            paired_at = excluded.paired_at, addresses = excluded.addresses`,
       ).run(params);
       if (keys) {
-        db.prepare(
+        this.#stmt(
           `INSERT INTO session_keys(device_id, tx, rx, created_at) VALUES (?, ?, ?, ?)
            ON CONFLICT(device_id) DO UPDATE SET tx = excluded.tx, rx = excluded.rx, created_at = excluded.created_at`,
         ).run(deviceId, blob(keys.tx), blob(keys.rx), now);
       }
       if (bond) this.#putBond(bond, deviceId);
-      db.prepare(`DELETE FROM revocations WHERE device_id = ?`).run(deviceId);
+      this.#stmt(`DELETE FROM revocations WHERE device_id = ?`).run(deviceId);
       return old !== undefined;
     });
     const device = this.get(deviceId)!;
@@ -276,8 +276,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const addresses = update.addresses === undefined ? undefined : checkAddresses(update.addresses);
     const lastSeenAt = update.lastSeenAt === undefined ? this.#now() : checkTime('lastSeenAt', update.lastSeenAt);
     this.#write(() => {
-      const info = this.#sql()
-        .prepare(`UPDATE devices SET last_seen_at = ?, addresses = coalesce(?, addresses) WHERE device_id = ?`)
+      const info = this.#stmt(`UPDATE devices SET last_seen_at = ?, addresses = coalesce(?, addresses) WHERE device_id = ?`)
         .run(lastSeenAt, addresses === undefined ? null : JSON.stringify(addresses), String(deviceId));
       if (info.changes === 0) throw notFound(deviceId);
     });
@@ -294,10 +293,9 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const device = this.get(deviceId);
     if (!device) return undefined;
     const removed = this.#write(() => {
-      const db = this.#sql();
-      const info = db.prepare(`DELETE FROM devices WHERE device_id = ?`).run(device.deviceId);
+      const info = this.#stmt(`DELETE FROM devices WHERE device_id = ?`).run(device.deviceId);
       if (info.changes === 0) return false; // another process removed it meanwhile
-      db.prepare(
+      this.#stmt(
         `INSERT INTO revocations(device_id, peer_id, public_key, addresses, removed_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(device_id) DO UPDATE SET removed_at = excluded.removed_at, addresses = excluded.addresses, notified_at = NULL`,
       ).run(device.deviceId, device.peerId, Buffer.from(device.publicKey), JSON.stringify(device.addresses), this.#now());
@@ -313,8 +311,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   /** Removed devices whose peers have not been told yet (for the network layer). */
   pendingRevocations(): PendingRevocation[] {
     return this.#read(() => {
-      const rows = this.#sql()
-        .prepare(`SELECT * FROM revocations WHERE notified_at IS NULL ORDER BY removed_at`)
+      const rows = this.#stmt(`SELECT * FROM revocations WHERE notified_at IS NULL ORDER BY removed_at`)
         .all() as { device_id: string; peer_id: string; public_key: Buffer; addresses: string; removed_at: number }[];
       return rows.map((r) => ({
         deviceId: r.device_id,
@@ -329,13 +326,13 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   /** Marks a revocation as delivered to the peer. */
   markRevocationNotified(deviceId: string, at: number = this.#now()): void {
     this.#write(() => {
-      this.#sql().prepare(`UPDATE revocations SET notified_at = ? WHERE device_id = ?`).run(at, String(deviceId));
+      this.#stmt(`UPDATE revocations SET notified_at = ? WHERE device_id = ?`).run(at, String(deviceId));
     });
   }
 
   /** True if this device was removed here (and not paired again since). */
   isRevoked(deviceId: string): boolean {
-    return this.#read(() => this.#sql().prepare(`SELECT 1 FROM revocations WHERE device_id = ?`).get(String(deviceId)) !== undefined);
+    return this.#read(() => this.#stmt(`SELECT 1 FROM revocations WHERE device_id = ?`).get(String(deviceId)) !== undefined);
   }
 
   // ---- BLE bonds ----
@@ -347,19 +344,18 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   saveBond(bond: BondInput, deviceId?: string): StoredBond {
     const b = checkBond(bond, this.#now());
     const result = this.#write(() => {
-      const db = this.#sql();
       let link: string | null = null;
       if (deviceId !== undefined) {
-        if (!db.prepare(`SELECT 1 FROM devices WHERE device_id = ?`).get(String(deviceId))) throw notFound(deviceId);
+        if (!this.#stmt(`SELECT 1 FROM devices WHERE device_id = ?`).get(String(deviceId))) throw notFound(deviceId);
         link = String(deviceId);
       } else {
-        const old = db.prepare(`SELECT device_id FROM ble_bonds WHERE address = ?`).get(b.address) as { device_id: string | null } | undefined;
+        const old = this.#stmt(`SELECT device_id FROM ble_bonds WHERE address = ?`).get(b.address) as { device_id: string | null } | undefined;
         link = old?.device_id ?? null;
       }
       this.#putBond(b, link);
       let methodChanged = false;
       if (link) {
-        const info = db.prepare(`UPDATE devices SET method = 'both' WHERE device_id = ? AND method = 'network'`).run(link);
+        const info = this.#stmt(`UPDATE devices SET method = 'both' WHERE device_id = ? AND method = 'network'`).run(link);
         methodChanged = info.changes > 0;
       }
       return { link, methodChanged };
@@ -371,13 +367,13 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   }
 
   listBonds(): StoredBond[] {
-    return this.#read(() => (this.#sql().prepare(`SELECT * FROM ble_bonds ORDER BY created_at, address`).all() as BondRow[]).map(storedBond));
+    return this.#read(() => (this.#stmt(`SELECT * FROM ble_bonds ORDER BY created_at, address`).all() as BondRow[]).map(storedBond));
   }
 
   getBond(address: string): StoredBond | undefined {
     const a = normalizeBleAddress(address);
     return this.#read(() => {
-      const row = this.#sql().prepare(`SELECT * FROM ble_bonds WHERE address = ?`).get(a) as BondRow | undefined;
+      const row = this.#stmt(`SELECT * FROM ble_bonds WHERE address = ?`).get(a) as BondRow | undefined;
       return row && storedBond(row);
     });
   }
@@ -385,7 +381,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   /** Bonds whose peer gave us an IRK: what the SMP layer needs to resolve private addresses. */
   bondsWithIrk(): (StoredBond & { irk: Uint8Array })[] {
     return this.#read(() =>
-      (this.#sql().prepare(`SELECT * FROM ble_bonds WHERE irk IS NOT NULL ORDER BY created_at`).all() as BondRow[]).map(
+      (this.#stmt(`SELECT * FROM ble_bonds WHERE irk IS NOT NULL ORDER BY created_at`).all() as BondRow[]).map(
         (r) => storedBond(r) as StoredBond & { irk: Uint8Array },
       ),
     );
@@ -395,11 +391,10 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   removeBond(address: string): boolean {
     const a = normalizeBleAddress(address);
     const result = this.#write(() => {
-      const db = this.#sql();
-      const row = db.prepare(`SELECT device_id FROM ble_bonds WHERE address = ?`).get(a) as { device_id: string | null } | undefined;
+      const row = this.#stmt(`SELECT device_id FROM ble_bonds WHERE address = ?`).get(a) as { device_id: string | null } | undefined;
       if (!row) return undefined;
-      db.prepare(`DELETE FROM ble_bonds WHERE address = ?`).run(a);
-      if (row.device_id) db.prepare(`UPDATE devices SET method = 'network' WHERE device_id = ? AND method = 'both'`).run(row.device_id);
+      this.#stmt(`DELETE FROM ble_bonds WHERE address = ?`).run(a);
+      if (row.device_id) this.#stmt(`UPDATE devices SET method = 'network' WHERE device_id = ? AND method = 'both'`).run(row.device_id);
       return { deviceId: row.device_id };
     });
     if (!result) return false;
@@ -418,6 +413,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const db = this.#db;
     if (!db) return;
     this.#db = undefined;
+    this.#statements.clear();
     try {
       db.close();
     } finally {
@@ -430,6 +426,16 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   #sql(): Database.Database {
     if (!this.#db) throw new RegistryError('CLOSED', 'the registry is closed');
     return this.#db;
+  }
+
+  /** Prepared statements are compiled once per connection and reused. */
+  #stmt(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (!st) {
+      st = this.#sql().prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
   }
 
   #read<T>(fn: () => T): T {
@@ -452,9 +458,8 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   }
 
   #putBond(b: BleBond, deviceId: string | null): void {
-    const db = this.#sql();
-    if (deviceId) db.prepare(`DELETE FROM ble_bonds WHERE device_id = ? AND address != ?`).run(deviceId, b.address);
-    db.prepare(
+    if (deviceId) this.#stmt(`DELETE FROM ble_bonds WHERE device_id = ? AND address != ?`).run(deviceId, b.address);
+    this.#stmt(
       `INSERT INTO ble_bonds(address, address_type, device_id, irk, ltk, ediv, rand, local_ltk, local_ediv, local_rand,
          csrk, link_key, key_size, authenticated, secure_connections, created_at)
        VALUES (@address, @address_type, @device_id, @irk, @ltk, @ediv, @rand, @local_ltk, @local_ediv, @local_rand,
@@ -468,9 +473,8 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   }
 
   #hydrate(row: DeviceRow): PairedDevice {
-    const db = this.#sql();
-    const keys = db.prepare(`SELECT * FROM session_keys WHERE device_id = ?`).get(row.device_id) as SessionKeysRow | undefined;
-    const bond = db.prepare(`SELECT * FROM ble_bonds WHERE device_id = ?`).get(row.device_id) as BondRow | undefined;
+    const keys = this.#stmt(`SELECT * FROM session_keys WHERE device_id = ?`).get(row.device_id) as SessionKeysRow | undefined;
+    const bond = this.#stmt(`SELECT * FROM ble_bonds WHERE device_id = ?`).get(row.device_id) as BondRow | undefined;
     return deviceFromRow(row, keys, bond);
   }
 }
