@@ -155,6 +155,7 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
     const done = new Promise<boolean>((resolve, reject) => {
       this.encryptionWaiter = { resolve, reject };
     });
+    done.catch(() => {}); // may settle before we await it (link lost while the command is pending)
     try {
       await this.host.command(
         'HCI_LE_Enable_Encryption',
