@@ -2,153 +2,26 @@
 // results go in, actions come out, time is passed in as a number (ms). Both roles, LE Secure
 // Connections and legacy pairing, Vol 3 Part H 2.3-2.4 and 3.
 import { randomBytes, randomInt } from 'node:crypto';
-import { address56, type LeAddress } from './address.js';
-import { type RepeatedAttempts } from './attempts.js';
+import { address56 } from './address.js';
 import { constantTimeEqual, isAllZero, uint128 } from './bytes.js';
 import { PairingFailedReason as R, SmpError, SmpUsageError } from './errors.js';
-import { selectModel, type AssociationModel, type ModelChoice, type PasskeyRoles } from './model.js';
+import type { ModelChoice } from './model.js';
+import { negotiate } from './negotiate.js';
 import { P256KeyPair, PublicKeyError, validatePeerPublicKey, type PublicKey } from './p256.js';
 import {
   AuthReq, decodePdu, encodePdu, ioCapOf, KeyDist, SmpCode as C,
-  type IoCapabilityValue, type KeypressTypeValue, type PairingFeatures, type SmpPdu,
+  type KeypressTypeValue, type PairingFeatures, type SmpPdu,
 } from './pdu.js';
 import { c1, f4, f5, f6, g2, linkKeyFromLtk, numericComparisonValue, s1 } from './toolbox.js';
+import { maskKey, type DistributedKeys, type PairingResult, type Role, type SmpAction, type SmpCoreOptions, type SmpState } from './core-types.js';
 
-export type Role = 'central' | 'peripheral';
-
-/** Keys we distribute: our IRK with our identity address, and our CSRK. */
-export interface LocalIdentityKeys {
-  irk?: Uint8Array;
-  identityAddress?: LeAddress;
-  csrk?: Uint8Array;
-}
-
-/** Our LE SC OOB data: the key pair it was made with, r and C = f4(PKx, PKx, r, 0). */
-export interface ScOobData {
-  keyPair: P256KeyPair;
-  r: Uint8Array;
-  c: Uint8Array;
-}
-
-export interface OobOptions {
-  /** SC: our data, given to the peer out of band earlier (see generateScOobData). */
-  local?: ScOobData;
-  /** SC: the peer's r and C as received out of band. */
-  peer?: { r: Uint8Array; c: Uint8Array };
-  /** Legacy: the 128-bit TK both sides got out of band. */
-  legacyTk?: Uint8Array;
-}
-
-export interface SmpCoreOptions {
-  role: Role;
-  /** The addresses in use on this connection (f5/f6/c1 take these, not identity addresses). */
-  localAddress: LeAddress;
-  peerAddress: LeAddress;
-  ioCapability: IoCapabilityValue;
-  /** Ask to bond (keys distributed and kept). Default true. */
-  bonding?: boolean;
-  /** Set the MITM bit. Default false. */
-  mitm?: boolean;
-  /** MITM-required mode: an unauthenticated result fails with AUTHENTICATION_REQUIREMENTS. */
-  mitmRequired?: boolean;
-  /** Offer LE Secure Connections. Default true. */
-  secureConnections?: boolean;
-  /** SC-only mode: legacy pairing fails with AUTHENTICATION_REQUIREMENTS. */
-  scOnly?: boolean;
-  keypress?: boolean;
-  /** Support h7 for CTKD. Default true. */
-  ct2?: boolean;
-  /** Ask for cross-transport key derivation (LinkKey bit). */
-  linkKey?: boolean;
-  /** Default 16. */
-  maxKeySize?: number;
-  /** Our minimum key size; below it pairing fails with ENCRYPTION_KEY_SIZE. Default 7. */
-  minKeySize?: number;
-  /** Accept the peer's debug public key. Default false. */
-  allowDebugKeys?: boolean;
-  /** Use the debug key pair ourselves (debug mode, for sniffing tests only). */
-  useDebugKey?: boolean;
-  localKeys?: LocalIdentityKeys;
-  oob?: OobOptions;
-  /**
-   * A fixed passkey to display instead of a fresh random one (a device with a printed code, or
-   * a script). Weaker: a passkey should not be reused across pairings.
-   */
-  fixedPasskey?: number;
-  /** Peripheral: wait for acceptPairingRequest() instead of answering at once. */
-  manualAccept?: boolean;
-  attempts?: RepeatedAttempts;
-  /** SMP timeout, ms. Default 30000. */
-  timeoutMs?: number;
-}
-
-/** Keys one side distributed in phase 3 (byte arrays MSB-first). */
-export interface DistributedKeys {
-  ltk?: Uint8Array;
-  ediv?: number;
-  rand?: Uint8Array;
-  irk?: Uint8Array;
-  identityAddress?: LeAddress;
-  csrk?: Uint8Array;
-}
-
-export interface PairingResult {
-  secureConnections: boolean;
-  authenticated: boolean;
-  model: AssociationModel;
-  passkeyRoles?: PasskeyRoles;
-  keySize: number;
-  /** Both sides set the bonding flag: the keys are meant to be stored. */
-  bonded: boolean;
-  /** SC: the LTK both sides derived (masked to keySize). Legacy: the STK used for this link. */
-  ltk: Uint8Array;
-  /** Keys the peer sent us. */
-  peerKeys: DistributedKeys;
-  /** Keys we sent the peer. */
-  localKeys: DistributedKeys;
-  /** BR/EDR link key from CTKD, when both asked for it. */
-  linkKey?: Uint8Array;
-  /** 2: unauthenticated, 3: authenticated, 4: authenticated SC with a 128-bit key. */
-  securityLevel: 2 | 3 | 4;
-}
-
-export type SmpAction =
-  | { type: 'send'; pdu: Uint8Array }
-  | { type: 'pairingRequest'; features: PairingFeatures; awaitingAccept: boolean }
-  | { type: 'securityRequest'; authReq: number }
-  | { type: 'pairingStarted'; choice: ModelChoice }
-  | { type: 'displayPasskey'; passkey: string }
-  | { type: 'passkeyRequest' }
-  | { type: 'numericComparison'; value: string }
-  | { type: 'keypress'; notification: KeypressTypeValue }
-  | { type: 'startEncryption'; ltk: Uint8Array; ediv: number; rand: Uint8Array }
-  | { type: 'encryptionKey'; ltk: Uint8Array }
-  | { type: 'complete'; result: PairingResult }
-  | { type: 'failed'; error: SmpError; remote: boolean }
-  | { type: 'timeout' };
-
-export type SmpState =
-  | 'idle' | 'featureExchange' | 'awaitingAccept' | 'publicKeyExchange' | 'authentication'
-  | 'dhkeyCheck' | 'encrypting' | 'keyDistribution' | 'complete' | 'failed' | 'timedOut';
+export * from './core-types.js';
 
 const AUTH_FAILURES: ReadonlySet<number> = new Set([
   R.PASSKEY_ENTRY_FAILED, R.CONFIRM_VALUE_FAILED, R.DHKEY_CHECK_FAILED, R.NUMERIC_COMPARISON_FAILED,
 ]);
 const ZERO16 = new Uint8Array(16);
 const ZERO8 = new Uint8Array(8);
-
-/** Makes our LE SC OOB data (a key pair kept for the pairing that uses it). */
-export function generateScOobData(keyPair: P256KeyPair = P256KeyPair.generate()): ScOobData {
-  const r = new Uint8Array(randomBytes(16));
-  return { keyPair, r, c: f4(keyPair.x, keyPair.x, r, 0) };
-}
-
-/** Zeroes the most significant octets so that only keySize octets remain (key size < 16). */
-export function maskKey(key: Uint8Array, keySize: number): Uint8Array {
-  const out = Uint8Array.from(key);
-  out.fill(0, 0, 16 - keySize);
-  return out;
-}
 
 const rand16 = () => new Uint8Array(randomBytes(16));
 
@@ -464,25 +337,11 @@ export class SmpCore {
 
   /** Both sides: key size, SC-only, MITM-required; picks the model. */
   #checkFeatures(): void {
-    const req = this.#req!;
-    const res = this.#res!;
-    this.#keySize = Math.min(req.maxEncryptionKeySize, res.maxEncryptionKeySize);
-    if (this.#keySize < this.#o.minKeySize) throw new SmpError(R.ENCRYPTION_KEY_SIZE, `KEY_SIZE_${this.#keySize}`);
-    const choice = selectModel(req, res);
-    if (!choice.secureConnections && this.#o.scOnly) throw new SmpError(R.AUTHENTICATION_REQUIREMENTS, 'SC_ONLY');
-    if (!choice.authenticated && this.#o.mitmRequired) throw new SmpError(R.AUTHENTICATION_REQUIREMENTS, 'MITM_REQUIRED');
-    if (choice.model === 'OOB') {
-      if (!choice.secureConnections && !this.#o.oob?.legacyTk) throw new SmpError(R.OOB_NOT_AVAILABLE, 'NO_LEGACY_TK');
-      // SC OOB with one side's flag only: the side with no peer data still needs its own local data sent earlier.
-      const peerHasOurs = this.role === 'central' ? res.oobDataFlag : req.oobDataFlag;
-      if (choice.secureConnections && peerHasOurs && !this.#o.oob?.local) throw new SmpError(R.OOB_NOT_AVAILABLE, 'NO_LOCAL_OOB');
-      const weHaveTheirs = this.role === 'central' ? req.oobDataFlag : res.oobDataFlag;
-      if (choice.secureConnections && weHaveTheirs && !this.#o.oob?.peer) throw new SmpError(R.OOB_NOT_AVAILABLE, 'NO_PEER_OOB');
-    }
-    this.#choice = choice;
-    const sc = choice.secureConnections;
-    this.#initKeys = res.initiatorKeyDistribution & (sc ? ~KeyDist.ENC_KEY : ~KeyDist.LINK_KEY);
-    this.#respKeys = res.responderKeyDistribution & (sc ? ~KeyDist.ENC_KEY : ~KeyDist.LINK_KEY);
+    const n = negotiate(this.#req!, this.#res!, this.role, this.#o);
+    this.#keySize = n.keySize;
+    this.#choice = n.choice;
+    this.#initKeys = n.initKeys;
+    this.#respKeys = n.respKeys;
   }
 
   #enterAuthentication(now: number): void {

@@ -245,8 +245,11 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
         this.#send(a.pdu);
         return;
       case 'pairingRequest': {
+        // Without manualAccept the core has already answered: accept() is then a no-op.
         const decision = {
-          accept: () => this.#run(this.core.acceptPairingRequest(this.#now())),
+          accept: () => {
+            if (this.core.state === 'awaitingAccept') this.#run(this.core.acceptPairingRequest(this.#now()));
+          },
           reject: (reason: number = R.PAIRING_NOT_SUPPORTED) => this.cancel(reason),
         };
         this.emit('pairingRequest', a.features, decision);
