@@ -28,12 +28,15 @@ interface Case {
   theirs: number;
   mitm: boolean;
   model: PairingResult['model'];
+  /** We offer SC (default true); false makes the pairing legacy. */
+  sc?: boolean;
 }
 const CASES: Case[] = [
   { name: 'SC Just Works', ours: Io.NoInputNoOutput, theirs: Io.NoInputNoOutput, mitm: false, model: 'JustWorks' },
   { name: 'Numeric Comparison', ours: Io.DisplayYesNo, theirs: Io.DisplayYesNo, mitm: true, model: 'NumericComparison' },
   { name: 'Passkey, we type', ours: Io.KeyboardOnly, theirs: Io.DisplayOnly, mitm: true, model: 'PasskeyEntry' },
   { name: 'Passkey, ble-host types', ours: Io.DisplayOnly, theirs: Io.KeyboardOnly, mitm: true, model: 'PasskeyEntry' },
+  { name: 'legacy Passkey (we offer no SC)', ours: Io.KeyboardDisplay, theirs: Io.DisplayOnly, mitm: true, model: 'PasskeyEntry', sc: false },
 ];
 
 /** Both users: displays go to a shared slot, typing takes from it, comparisons are compared. */
@@ -80,7 +83,7 @@ for (const c of CASES) {
   test(`ble-host peripheral, we are central: ${c.name}, then reconnect and encrypt with the bond`, async (t) => {
     const { us, transport, them } = await setup(t);
     const theirAddress = transport.controller.address;
-    const mgr = managerFor(us, { ioCapability: c.ours, mitm: c.mitm });
+    const mgr = managerFor(us, { ioCapability: c.ours, mitm: c.mitm, secureConnections: c.sc ?? true });
     t.after(() => mgr.close());
     const theirConnP = advertise(them);
     const ourLink = await us.host.connect(theirAddress, { addressType: 0, timeoutMs: 5000 });
@@ -93,7 +96,7 @@ for (const c of CASES) {
     const o = await theirs;
     assert.ok(o.ok, `ble-host pairing failed: ${JSON.stringify(o)}`);
     assert.equal(r.model, c.model);
-    assert.equal(r.secureConnections, true);
+    assert.equal(r.secureConnections, c.sc ?? true);
     assert.equal(r.authenticated, c.mitm);
     if (c.model === 'NumericComparison') {
       assert.equal(compared.length, 2);
@@ -113,14 +116,14 @@ for (const c of CASES) {
     const theirEnc = encrypted(theirConn2);
     const info = await mgr.attach(link2).encrypt(AbortSignal.timeout(5000));
     assert.equal((await theirEnc).status, 0);
-    assert.equal(info.securityLevel, c.mitm ? 4 : 2);
+    assert.equal(info.securityLevel, c.mitm ? (c.sc === false ? 3 : 4) : 2);
     assert.ok(link2.encrypted);
     await link2.disconnect();
   });
 
   test(`ble-host central, we are peripheral: ${c.name}, then reconnect and encrypt with the bond`, async (t) => {
     const { us, transport, them } = await setup(t);
-    const mgr = managerFor(us, { ioCapability: c.ours, mitm: c.mitm });
+    const mgr = managerFor(us, { ioCapability: c.ours, mitm: c.mitm, secureConnections: c.sc ?? true });
     t.after(() => mgr.close());
     let sm: SecurityManager | undefined;
     const smReady = new Promise<SecurityManager>((resolve) => us.host.once('connection', (l) => resolve((sm = mgr.attach(l)))));
@@ -155,7 +158,7 @@ for (const c of CASES) {
     const theirEnc = encrypted(theirConn2);
     theirConn2.smp.startEncryption();
     assert.equal((await theirEnc).status, 0);
-    assert.equal(await enc, c.mitm ? 4 : 2);
+    assert.equal(await enc, c.mitm ? (c.sc === false ? 3 : 4) : 2);
   });
 }
 

@@ -205,3 +205,22 @@ test('pairingRequest with manualAccept: the peripheral app refuses, then accepts
   cm.close();
   pm.close();
 });
+
+test('CTKD over HCI: both ask for the link key, both registries store the same derived key', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const cm = managerFor(a, { ioCapability: Io.NoInputNoOutput, linkKey: true });
+  const pm = managerFor(b, { ioCapability: Io.NoInputNoOutput, linkKey: true });
+  const [cl, pl] = await link(a, b);
+  const psm = pm.attach(pl);
+  const done = new Promise((resolve) => psm.once('pairingComplete', resolve));
+  const r = await cm.attach(cl).pair(AbortSignal.timeout(5000));
+  await done;
+  const cb = a.registry.getBond(b.registry.identity().bleIdentityAddress)!;
+  const pb = b.registry.getBond(a.registry.identity().bleIdentityAddress)!;
+  assert.ok(r.linkKey && cb.linkKey && pb.linkKey);
+  assert.deepEqual(cb.linkKey, pb.linkKey);
+  assert.deepEqual(cb.linkKey, r.linkKey);
+  cm.close();
+  pm.close();
+});
