@@ -27,3 +27,6 @@ export { HciSocketTransport, openHciSocket } from './transport/hci-socket.js';
 export { openSerial } from './transport/serial.js';
 export { UsbTransport, openUsb } from './transport/usb.js';
 export * from './btsnoop.js';
+export * from './host/init.js';
+export * from './gap/advertising.js';
+export * from './gap/scanning.js';

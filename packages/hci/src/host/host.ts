@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import { AddressType, AdvertisingType, HciStatus, Opcode, opcodeName } from '../constants.js';
+import { AddressType, HciStatus, Opcode, opcodeName } from '../constants.js';
 import { HciError, isHciError } from '../errors.js';
 import {
   buildCommand,
@@ -19,7 +19,12 @@ import { AclFlow } from './acl-flow.js';
 import { HciConnection, type ChannelOptions, type ConnectionHost, type PsmServer } from './connection.js';
 import type { HciTransport } from '../transport/types.js';
 import type { L2capChannel } from '../l2cap/channel.js';
-import { buildAd, parseAd, type AdInput, type AdvertisingData } from '../gap/ad.js';
+import { parseAd, type AdvertisingData } from '../gap/ad.js';
+import { startAdvertising, stopAdvertising, type AdvertisingOptions } from '../gap/advertising.js';
+import { scan, scanFor, startScanning, stopScanning, type AdvertisementReport, type ScanOptions } from '../gap/scanning.js';
+import { initController, type ControllerInfo } from './init.js';
+
+export type { AdvertisementReport, AdvertisingOptions, ControllerInfo, ScanOptions };
 import { generateResolvablePrivateAddress, generateStaticRandomAddress } from '../gap/privacy.js';
 import { normalizeAddress } from '../address.js';
 import { openTransport } from '../transport/open.js';
@@ -38,44 +43,9 @@ export interface HciHostOptions {
   now?: () => number;
 }
 
-export interface ControllerInfo {
-  hciVersion: number;
-  hciSubversion: number;
-  lmpVersion: number;
-  companyIdentifier: number;
-  bdAddr: string;
-  supportedCommands?: Buffer;
-  lmpFeatures?: Buffer;
-  leFeatures?: Buffer;
-  aclBuffers: { maxLength: number; total: number; source: 'LE_Read_Buffer_Size_v2' | 'LE_Read_Buffer_Size' | 'Read_Buffer_Size' };
-}
 
-export interface AdvertisementReport {
-  address: string;
-  addressType: number;
-  eventType: number;
-  rssi: number;
-  data: Buffer;
-  /** Parsed AD; undefined when the data is malformed. */
-  ad: AdvertisingData | undefined;
-}
 
-export interface AdvertisingOptions {
-  data?: Uint8Array | AdInput;
-  scanResponse?: Uint8Array | AdInput;
-  /** Advertising interval in ms (default 100). */
-  intervalMs?: number;
-  /** Advertising_Type (default ADV_IND: connectable, scannable). */
-  type?: number;
-}
 
-export interface ScanOptions {
-  active?: boolean;
-  /** Scan interval and window in ms (defaults 60 / 30). */
-  intervalMs?: number;
-  windowMs?: number;
-  filterDuplicates?: boolean;
-}
 
 export interface ConnectOptions {
   /** Peer address type (default 0x01 random). */
@@ -99,16 +69,8 @@ export interface HostEvents {
   close: [];
 }
 
-const LE_EVENT_MASK = [0, 1, 2, 3, 4, 5, 6, 9];
-const EVENT_MASK = [4, 7, 11, 13, 14, 15, 18, 25, 47, 61];
 
-function mask(bits: number[]): Buffer {
-  const b = Buffer.alloc(8);
-  for (const bit of bits) b[bit >> 3] |= 1 << (bit & 7);
-  return b;
-}
 
-const ms625 = (ms: number) => Math.max(0x20, Math.min(0x4000, Math.round(ms / 0.625)));
 
 /**
  * The HCI host: drives the sans-IO command queue and ACL flow control over a transport,
@@ -404,62 +366,12 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   // ---- init ----
 
-  /** The LE init sequence; returns what the controller told us. */
+  /** The LE init sequence (see initController); returns what the controller told us. */
   async init(signal?: AbortSignal): Promise<ControllerInfo> {
-    const o = { signal };
-    await this.command('HCI_Reset', {}, o);
-    const v = await this.command('HCI_Read_Local_Version_Information', {}, o);
-    const a = await this.command('HCI_Read_BD_ADDR', {}, o);
-    const optional = async <T>(f: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await f();
-      } catch (e) {
-        if (isHciError(e, 'COMMAND_FAILED') || isHciError(e, 'COMMAND_TIMEOUT')) return undefined;
-        throw e;
-      }
-    };
-    const cmds = await optional(() => this.command('HCI_Read_Local_Supported_Commands', {}, o));
-    const feats = await optional(() => this.command('HCI_Read_Local_Supported_Features', {}, o));
-    await this.command('HCI_Set_Event_Mask', { eventMask: mask(EVENT_MASK) }, o);
-    await this.command('HCI_LE_Set_Event_Mask', { leEventMask: mask(LE_EVENT_MASK) }, o);
-    const aclBuffers = await this.readBufferSize(signal);
-    this.acl.setBuffers(aclBuffers.maxLength, aclBuffers.total);
-    const leFeats = await optional(() => this.command('HCI_LE_Read_Local_Supported_Features', {}, o));
-    await this.command('HCI_LE_Set_Random_Address', { randomAddress: this.address }, o);
-    this.info = {
-      hciVersion: v.hciVersion,
-      hciSubversion: v.hciSubversion,
-      lmpVersion: v.lmpVersion,
-      companyIdentifier: v.companyIdentifier,
-      bdAddr: a.bdAddr,
-      supportedCommands: cmds?.supportedCommands,
-      lmpFeatures: feats?.lmpFeatures,
-      leFeatures: leFeats?.leFeatures,
-      aclBuffers,
-    };
-    debug('initialised: HCI version %d, ACL %d x %d (%s), address %s', v.hciVersion, aclBuffers.maxLength, aclBuffers.total, aclBuffers.source, this.address);
-    return this.info;
-  }
-
-  /** LE Read Buffer Size v2, falling back to v1, falling back to the shared BR/EDR buffers. */
-  private async readBufferSize(signal?: AbortSignal): Promise<ControllerInfo['aclBuffers']> {
-    const fallback = (e: unknown) => {
-      if (isHciError(e, 'COMMAND_FAILED') || isHciError(e, 'COMMAND_TIMEOUT')) return undefined;
-      throw e;
-    };
-    const v2 = await this.command('HCI_LE_Read_Buffer_Size_v2', {}, { signal }).catch(fallback);
-    if (v2 && v2.leAclDataPacketLength > 0 && v2.totalNumLeAclDataPackets > 0) {
-      return { maxLength: v2.leAclDataPacketLength, total: v2.totalNumLeAclDataPackets, source: 'LE_Read_Buffer_Size_v2' };
-    }
-    const v1 = v2 ? undefined : await this.command('HCI_LE_Read_Buffer_Size', {}, { signal }).catch(fallback);
-    const le = v2 ?? v1;
-    if (le && le.leAclDataPacketLength > 0 && le.totalNumLeAclDataPackets > 0) {
-      return { maxLength: le.leAclDataPacketLength, total: le.totalNumLeAclDataPackets, source: 'LE_Read_Buffer_Size' };
-    }
-    // Zero means: LE shares the BR/EDR buffers (Core Vol 4 Part E §7.8.2).
-    const b = await this.command('HCI_Read_Buffer_Size', {}, { signal });
-    if (b.aclDataPacketLength === 0 || b.totalNumAclDataPackets === 0) throw new HciError('NOT_SUPPORTED', 'controller reports no ACL buffers');
-    return { maxLength: b.aclDataPacketLength, total: b.totalNumAclDataPackets, source: 'Read_Buffer_Size' };
+    const info = await initController(this, this.address, signal);
+    this.acl.setBuffers(info.aclBuffers.maxLength, info.aclBuffers.total);
+    this.info = info;
+    return info;
   }
 
   // ---- addresses ----
@@ -480,28 +392,12 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   // ---- advertising ----
 
-  async startAdvertising(opts: AdvertisingOptions = {}): Promise<void> {
-    const toBytes = (d: Uint8Array | AdInput | undefined) => (d === undefined ? Buffer.alloc(0) : d instanceof Uint8Array ? Buffer.from(d) : buildAd(d));
-    const data = toBytes(opts.data);
-    const scan = toBytes(opts.scanResponse);
-    const interval = ms625(opts.intervalMs ?? 100);
-    await this.command('HCI_LE_Set_Advertising_Parameters', {
-      advertisingIntervalMin: interval,
-      advertisingIntervalMax: interval,
-      advertisingType: opts.type ?? AdvertisingType.ADV_IND,
-      ownAddressType: this.addressType,
-      peerAddressType: 0,
-      peerAddress: '00:00:00:00:00:00',
-      advertisingChannelMap: 0x07,
-      advertisingFilterPolicy: 0,
-    });
-    await this.command('HCI_LE_Set_Advertising_Data', { advertisingData: data });
-    await this.command('HCI_LE_Set_Scan_Response_Data', { scanResponseData: scan });
-    await this.command('HCI_LE_Set_Advertising_Enable', { advertisingEnable: 1 });
+  startAdvertising(opts: AdvertisingOptions = {}): Promise<void> {
+    return startAdvertising(this, opts);
   }
 
-  async stopAdvertising(): Promise<void> {
-    await this.command('HCI_LE_Set_Advertising_Enable', { advertisingEnable: 0 });
+  stopAdvertising(): Promise<void> {
+    return stopAdvertising(this);
   }
 
   /** Wait for the next connection in which we are the peripheral (advertise first). */
@@ -533,77 +429,22 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   // ---- scanning ----
 
-  async startScanning(opts: ScanOptions = {}): Promise<void> {
-    await this.command('HCI_LE_Set_Scan_Parameters', {
-      leScanType: opts.active === false ? 0 : 1,
-      leScanInterval: ms625(opts.intervalMs ?? 60),
-      leScanWindow: ms625(opts.windowMs ?? 30),
-      ownAddressType: this.addressType,
-      scanningFilterPolicy: 0,
-    });
-    await this.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 1, filterDuplicates: opts.filterDuplicates === false ? 0 : 1 });
+  startScanning(opts: ScanOptions = {}): Promise<void> {
+    return startScanning(this, opts);
   }
 
-  async stopScanning(): Promise<void> {
-    await this.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 0, filterDuplicates: 0 });
+  stopScanning(): Promise<void> {
+    return stopScanning(this);
   }
 
   /** Scan and yield reports until the signal aborts or the loop breaks; stops scanning afterwards. */
-  async *scan(opts: ScanOptions & { signal?: AbortSignal } = {}): AsyncGenerator<AdvertisementReport> {
-    const queue: AdvertisementReport[] = [];
-    let wake: (() => void) | undefined;
-    const onReport = (r: AdvertisementReport) => {
-      if (queue.length < 1024) queue.push(r); // a slow consumer loses reports, not memory
-      wake?.();
-    };
-    const onStop = () => wake?.();
-    this.on('advertisement', onReport);
-    this.on('close', onStop);
-    opts.signal?.addEventListener('abort', onStop);
-    try {
-      await this.startScanning(opts);
-      for (;;) {
-        if (opts.signal?.aborted || this.closed) return;
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
-    } finally {
-      this.off('advertisement', onReport);
-      this.off('close', onStop);
-      opts.signal?.removeEventListener('abort', onStop);
-      if (!this.closed) await this.stopScanning().catch(() => {});
-    }
+  scan(opts: ScanOptions & { signal?: AbortSignal } = {}): AsyncGenerator<AdvertisementReport> {
+    return scan(this, opts);
   }
 
   /** Scan until `match` accepts a report; stops scanning afterwards. */
-  async scanFor(match: (r: AdvertisementReport) => boolean, opts: ScanOptions & { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AdvertisementReport> {
-    if (opts.signal?.aborted) return Promise.reject(new HciError('ABORTED', 'accept aborted', { cause: opts.signal.reason }));
-    let onReport!: (r: AdvertisementReport) => void;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const found = new Promise<AdvertisementReport>((resolve, reject) => {
-      onReport = (r) => {
-        if (match(r)) resolve(r);
-      };
-      onAbort = () => reject(new HciError('ABORTED', 'scan aborted', { cause: opts.signal!.reason }));
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.timeoutMs !== undefined) timer = setTimeout(() => reject(new HciError('COMMAND_TIMEOUT', `nothing found within ${opts.timeoutMs} ms`)), opts.timeoutMs);
-    });
-    this.on('advertisement', onReport);
-    try {
-      await this.startScanning(opts);
-      return await found;
-    } finally {
-      this.off('advertisement', onReport);
-      clearTimeout(timer);
-      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
-      if (!this.closed) await this.stopScanning().catch(() => {});
-    }
+  scanFor(match: (r: AdvertisementReport) => boolean, opts: ScanOptions & { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AdvertisementReport> {
+    return scanFor(this, match, opts);
   }
 
   // ---- connecting ----
