@@ -7,6 +7,12 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** Above this many unread bytes the stream is paused; below LOW_WATER it resumes. */
+const HIGH_WATER = 1024 * 1024;
+const LOW_WATER = 256 * 1024;
+/** Yamux's largest stream window, plus room for one more message. */
+const MAX_IN_FLIGHT = 16 * 1024 * 1024 + HIGH_WATER + 1024 * 1024;
+
 function chunkBytes(chunk: Uint8Array | { subarray(): Uint8Array }): Uint8Array {
   return chunk instanceof Uint8Array ? chunk : chunk.subarray();
 }
@@ -21,17 +27,21 @@ function abortReason(signal: AbortSignal, what: string): PairkitError {
  * An authenticated byte channel to one paired device, on one protocol. Read it with
  * `for await (const bytes of channel)`, write with `await channel.write(bytes)` (resolves
  * when the transport takes more, so a fast writer cannot fill memory), then `close()`.
- * It keeps one reader on the libp2p stream for its whole life, so no byte is lost between
- * the handshake and the app.
+ * It listens to the libp2p stream from the moment it exists, so no byte is lost between the
+ * handshake and the app, and it pauses the stream while the app is more than 1 MiB behind, so
+ * a slow reader does not fill memory either.
  */
 export class Channel implements AsyncIterable<Uint8Array> {
   /** The paired device at the other end (as it was when the channel opened). */
   readonly device: PairedDevice;
   readonly protocol: string;
-  /** The underlying libp2p stream, for advanced use. */
+  /** The underlying libp2p stream, for advanced use (do not read it and the channel both). */
   readonly stream: Stream;
-  readonly #it: AsyncIterator<Uint8Array | { subarray(): Uint8Array }>;
-  #leftover: Uint8Array | undefined;
+  readonly #queue: Uint8Array[] = [];
+  #queued = 0;
+  #ended = false;
+  #error: Error | undefined;
+  #wake: (() => void) | undefined;
   #reading = false;
 
   /** @internal */
@@ -39,40 +49,86 @@ export class Channel implements AsyncIterable<Uint8Array> {
     this.stream = stream;
     this.device = device;
     this.protocol = protocol;
-    this.#it = stream[Symbol.asyncIterator]();
+    // Pausing stops yamux window updates, but what is already in flight (up to the 16 MiB
+    // window) still arrives into the stream's read buffer: make room for it.
+    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, MAX_IN_FLIGHT);
+    stream.addEventListener('message', (evt) => {
+      const bytes = chunkBytes(evt.data);
+      this.#queue.push(bytes);
+      this.#queued += bytes.length;
+      if (this.#queued > HIGH_WATER && stream.readStatus === 'readable') stream.pause();
+      this.#wakeUp();
+    });
+    // 'end': the remote finished and everything buffered was delivered. A 'close' without an
+    // error may come earlier, while paused data is still buffered, so only errors count there.
+    stream.addEventListener('end', () => this.#end(undefined));
+    stream.addEventListener('close', (evt) => {
+      if (evt.error != null) this.#end(evt.error);
+    });
+    // The stream may have ended already with bytes still buffered (multistream-select puts
+    // back what it read past the handshake, after 'end' fired). Adding our 'message' listener
+    // queued a microtask that delivers them; end after it.
+    if (stream.readableEnded) queueMicrotask(() => this.#end(undefined));
+  }
+
+  /** Bytes received and not yet read by the app (stays near 1 MiB: a slow reader pauses the sender). */
+  get readableLength(): number {
+    return this.#queued;
+  }
+
+  #end(error: Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#error = error;
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
   }
 
   /** Reads the next chunk (undefined at the end), honouring `signal`. @internal */
   async next(options: WaitOptions = {}): Promise<Uint8Array | undefined> {
-    if (this.#leftover !== undefined) {
-      const l = this.#leftover;
-      this.#leftover = undefined;
-      return l;
-    }
     const { signal } = options;
-    if (signal?.aborted === true) throw abortReason(signal, 'read');
-    let onAbort: (() => void) | undefined;
-    const aborted =
-      signal === undefined
-        ? undefined
-        : new Promise<never>((_, reject) => {
-            onAbort = () => reject(abortReason(signal, 'read'));
-            signal.addEventListener('abort', onAbort, { once: true });
-          });
-    try {
-      const r = await (aborted === undefined ? this.#it.next() : Promise.race([this.#it.next(), aborted]));
-      return r.done === true ? undefined : chunkBytes(r.value);
-    } catch (err) {
-      if (err instanceof PairkitError) throw err;
-      throw new PairkitError('CHANNEL_CLOSED', `channel failed: ${(err as Error).message}`, { cause: err });
-    } finally {
-      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+    for (;;) {
+      if (this.#queue.length > 0) {
+        const chunk = this.#queue.shift()!;
+        this.#queued -= chunk.length;
+        if (this.#queued <= LOW_WATER && this.stream.readStatus === 'paused') {
+          try {
+            this.stream.resume();
+          } catch {
+            // closing: nothing more will arrive anyway
+          }
+        }
+        return chunk;
+      }
+      if (this.#error !== undefined) {
+        throw new PairkitError('CHANNEL_CLOSED', `channel failed: ${this.#error.message}`, { cause: this.#error });
+      }
+      if (this.#ended) return undefined;
+      if (signal?.aborted === true) throw abortReason(signal, 'read');
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => {
+          this.#wake = undefined;
+          reject(abortReason(signal!, 'read'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.#wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+      });
     }
   }
 
   /** Puts bytes back in front of the stream. @internal */
   unshift(bytes: Uint8Array): void {
-    if (bytes.length > 0) this.#leftover = this.#leftover === undefined ? bytes : Buffer.concat([bytes, this.#leftover]);
+    if (bytes.length === 0) return;
+    this.#queue.unshift(bytes);
+    this.#queued += bytes.length;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

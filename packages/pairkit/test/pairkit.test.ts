@@ -94,6 +94,34 @@ describe('two paired devices on loopback', () => {
     await stop();
   });
 
+  test('a slow reader pauses the sender: unread data stays bounded and arrives intact', async () => {
+    const total = 48 * 1024 * 1024;
+    const stop = await a.handle('/test/firehose/1.0.0', async (channel) => {
+      const block = Buffer.alloc(256 * 1024);
+      for (let i = 0; i < total / block.length; i++) {
+        block.fill(i & 0xff);
+        await channel.write(Buffer.from(block));
+      }
+    });
+    const ch = await b.openChannel(bSeesA, '/test/firehose/1.0.0');
+    let got = 0;
+    let maxUnread = 0;
+    let paused = false;
+    for await (const bytes of ch) {
+      for (let i = 0; i < bytes.length; i += 4096) {
+        assert.equal(bytes[i], Math.floor((got + i) / (256 * 1024)) & 0xff, `byte ${got + i}`);
+      }
+      got += bytes.length;
+      maxUnread = Math.max(maxUnread, ch.readableLength);
+      paused ||= ch.stream.readStatus === 'paused';
+      await new Promise((r) => setTimeout(r, 2)); // a slow consumer
+    }
+    assert.equal(got, total);
+    assert.ok(paused, 'the stream was paused while the reader lagged');
+    assert.ok(maxUnread < 4 * 1024 * 1024, `at most ${maxUnread} unread bytes held`);
+    await stop();
+  });
+
   test('bad input is refused with typed errors', async () => {
     await rejectsWith(b.openChannel(bSeesA, 'no-slash'), 'BAD_PROTOCOL');
     await rejectsWith(b.openChannel(bSeesA, '/pairkit/pair/1.0.0'), 'BAD_PROTOCOL');
