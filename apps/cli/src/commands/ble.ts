@@ -217,8 +217,10 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const sm = m.attach(conn);
       attachUser(ctx, sm, o, m.resolveIdentity(addr)?.address ?? addr);
-      const bonded = m.isPaired(addr) && !o.force;
-      if (bonded) {
+      // A bond is used unless it is weaker than what this run demands.
+      const bond = m.isPaired(addr) ? (await ctx.openRegistry()).getBond(m.resolveIdentity(addr)!.address) : undefined;
+      const goodEnough = bond !== undefined && (!o.mitm || bond.authenticated) && (!o.scOnly || bond.secureConnections);
+      if (goodEnough && !o.force) {
         try {
           await sm.encrypt(ctx.signal);
           await conn.disconnect();
