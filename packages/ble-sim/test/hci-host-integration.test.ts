@@ -14,6 +14,8 @@ import {
   HciStatus,
   fromPacketPort,
   readBtsnoop,
+  resolvePrivateAddress,
+  randomAddressKind,
   type HciConnection,
   type HciTransport,
 } from '@pairkit/hci';
@@ -433,4 +435,19 @@ test('link loss in the middle of a channel transfer fails the writer and reader 
   const isDisconnected = (e: unknown) => e instanceof HciError && e.code === 'DISCONNECTED';
   await Promise.all([assert.rejects(writing, isDisconnected), assert.rejects(reading, isDisconnected)]);
   await assert.rejects(central.openChannel(0x82), (e: unknown) => e instanceof HciError && e.code === 'DISCONNECTED');
+});
+
+test('privacy: a host advertising from an RPA is resolved by a peer holding its IRK', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const irk = Buffer.from('0f0e0d0c0b0a09080706050403020100', 'hex');
+  const rpa = await a.usePrivateAddress(irk);
+  assert.equal(randomAddressKind(rpa), 'resolvable');
+  const [central, peripheral] = await link(a, b, 'private');
+  assert.equal(central.info.peerAddress, rpa, 'the link uses the RPA');
+  assert.equal(peripheral.info.localAddress, rpa);
+  assert.equal(resolvePrivateAddress(central.info.peerAddress, [Buffer.alloc(16, 1), irk]), 1, 'resolved with the right IRK');
 });
