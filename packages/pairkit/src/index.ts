@@ -1,5 +1,6 @@
 // pairkit: the one entry point apps import. See README.md.
-export { Pairkit, PairingInvitation } from './pairkit.js';
+export { Pairkit } from './pairkit.js';
+export { PairingInvitation } from './invitation.js';
 export type {
   PairkitOptions,
   DeviceIdentity,
@@ -11,7 +12,7 @@ export type {
   RemoveOptions,
   RemoveResult,
   ChannelHandler,
-} from './pairkit.js';
+} from './options.js';
 export { Channel, type WaitOptions } from './channel.js';
 export type { Device, DeviceChange, PairingProgress, PairingResult, PairkitEvents } from './events.js';
 export * from './errors.js';

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import {
   DeviceChannels,
-  NetError,
   PairingService,
   createPairkitNode,
   libp2pPrivateKey,
@@ -10,142 +9,28 @@ import {
   type PairingServiceEvents,
   type PairkitLibp2p,
 } from '@pairkit/net';
-import {
-  BleHandoverInitiator,
-  BleHandoverJoiner,
-  HciBleRadio,
-  type BleOob,
-  type ChooseInitiator,
-  type HandoverEvents,
-  type LeAddress,
-  type StageTimeouts,
-} from '@pairkit/bootstrap';
-import type { HciTransport } from '@pairkit/hci';
+import { BleHandoverInitiator, BleHandoverJoiner, HciBleRadio, type HandoverEvents } from '@pairkit/bootstrap';
 import { DeviceRegistry, type PairedDevice, type RegistryChange, type SessionKeys } from '@pairkit/registry';
 import { SessionCipher, type SealerOptions } from './aead.js';
 import { Channel, readChannelStatus, type WaitOptions } from './channel.js';
 import { PairkitError } from './errors.js';
 import { publicDevice, type Device, type DeviceChange, type PairingProgress, type PairingResult, type PairkitEvents } from './events.js';
+import { PairingInvitation } from './invitation.js';
+import type {
+  BleInitiateOptions,
+  BleJoinOptions,
+  BlePairingOptions,
+  ChannelHandler,
+  DeviceIdentity,
+  InitiateOptions,
+  JoinOptions,
+  PairkitOptions,
+  RemoveOptions,
+  RemoveResult,
+} from './options.js';
+import { checkProtocol, withTimeout, wrapAbort } from './util.js';
 
 const log = createDebug('pairkit:pairkit');
-
-export interface PairkitOptions {
-  /** Data folder (registry, identity). Default: `PAIRKIT_HOME`, then `~/.local/share/pairkit`. */
-  home?: string;
-  /** Multiaddrs to listen on (default one TCP port on all IPv4 interfaces). */
-  listen?: string[];
-  /** DHT bootstrap nodes (`/ip4/.../tcp/.../p2p/<id>`); used to pair and reach devices across networks. */
-  bootstrap?: string[];
-  /** LAN discovery with mDNS (default true). */
-  mdns?: boolean;
-  /** Set this device's name shown to peers. */
-  name?: string;
-  signal?: AbortSignal;
-}
-
-/** This device as others see it (no secrets). */
-export interface DeviceIdentity {
-  deviceId: string;
-  peerId: string;
-  publicKey: Uint8Array;
-  name: string;
-  os: string;
-  appVersion: string;
-}
-
-export interface InitiateOptions extends WaitOptions {
-  /** Code lifetime (default 5 minutes). */
-  ttlMs?: number;
-}
-
-export interface JoinOptions extends WaitOptions {
-  /** Overall limit (default 2 minutes). */
-  timeoutMs?: number;
-  /** Called with each step, like the invitation's `progress` event. */
-  onProgress?: (progress: PairingProgress) => void;
-}
-
-/** Options of both BLE roles. */
-export interface BlePairingOptions extends WaitOptions {
-  /**
-   * The Bluetooth controller: a transport URI (`hci0`, `usb:VID:PID`, `tcp:HOST:PORT` for H4 over
-   * TCP such as a `pair sim` server, `unix:PATH`, `serial:PATH[@BAUD]`) or an open transport.
-   */
-  hci: string | HciTransport;
-  /** Numeric Comparison: show `digits`; resolve true once the user confirmed both devices show them. */
-  confirm: (digits: string, signal: AbortSignal) => Promise<boolean>;
-  /** LE SC out-of-band data instead of Numeric Comparison. */
-  oob?: BleOob;
-  /** Per-stage time limits, ms. */
-  timeouts?: Partial<StageTimeouts>;
-  onProgress?: (progress: PairingProgress) => void;
-}
-
-export interface BleInitiateOptions extends BlePairingOptions {
-  /** Lifetime of the network pairing session handed over (default 5 minutes). */
-  ttlMs?: number;
-}
-
-export interface BleJoinOptions extends BlePairingOptions {
-  /** Which initiator in range to pair with (default: the first one seen). */
-  choose?: ChooseInitiator;
-  /** Connect to this BLE address without scanning. */
-  target?: LeAddress;
-}
-
-export interface RemoveOptions extends WaitOptions {
-  /** Tell the peer now (default true). If it is unreachable, it is told later, when it is. */
-  notify?: boolean;
-}
-
-export interface RemoveResult {
-  device: Device;
-  /** True if the peer was told now; otherwise the notice stays queued. */
-  notified: boolean;
-}
-
-/** Handles one inbound channel; the channel is closed when the returned promise settles. */
-export type ChannelHandler = (channel: Channel) => void | Promise<void>;
-
-const RESERVED_PROTOCOLS = ['/pairkit/pair/', '/pairkit/control/', '/pairkit/kad/', '/ipfs/', '/libp2p/'];
-
-function checkProtocol(protocol: string): void {
-  if (typeof protocol !== 'string' || !protocol.startsWith('/') || protocol.length > 200 || /\s/.test(protocol)) {
-    throw new PairkitError('BAD_PROTOCOL', `protocol ids look like "/myapp/1.0.0", got ${JSON.stringify(protocol)}`);
-  }
-  if (RESERVED_PROTOCOLS.some((p) => protocol.startsWith(p))) {
-    throw new PairkitError('BAD_PROTOCOL', `${protocol} is reserved by pairkit or libp2p`);
-  }
-}
-
-/** Pairing in progress on the initiating device: show `code`, then await `paired`. */
-export class PairingInvitation extends EventEmitter<{ progress: [PairingProgress] }> {
-  /** The 12 words to show to the joining user. Never log them. */
-  readonly code: string;
-  readonly expiresAt: number;
-  /** Resolves when a joiner paired; rejects on expiry, cancel or close. */
-  readonly paired: Promise<PairingResult>;
-  readonly #cancel: AbortController;
-
-  /** @internal */
-  constructor(code: string, expiresAt: number, paired: Promise<PairingResult>, cancel: AbortController) {
-    super();
-    this.code = code;
-    this.expiresAt = expiresAt;
-    this.paired = paired;
-    this.#cancel = cancel;
-  }
-
-  /** The code as a list of words. */
-  get words(): string[] {
-    return this.code.split(' ');
-  }
-
-  /** Withdraws the code; `paired` rejects with code ABORTED. */
-  cancel(): void {
-    this.#cancel.abort(new PairkitError('ABORTED', 'pairing cancelled'));
-  }
-}
 
 /**
  * One pairkit device: its identity, its paired devices, and channels to them. Open it with
@@ -594,21 +479,4 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
   readonly #onRefused = (peerId: string, protocol: string): void => {
     this.emit('refused', { peerId, protocol });
   };
-}
-
-function withTimeout(signal: AbortSignal | undefined, ms: number): AbortSignal {
-  return signal === undefined ? AbortSignal.timeout(ms) : AbortSignal.any([signal, AbortSignal.timeout(ms)]);
-}
-
-/** Aborts become PairkitError ABORTED/TIMEOUT; other errors pass unchanged (with their codes). */
-function wrapAbort(err: unknown, ...signals: (AbortSignal | undefined)[]): unknown {
-  const fired = signals.find((s) => s?.aborted === true);
-  if (fired !== undefined) {
-    const r: unknown = fired.reason;
-    if (r instanceof PairkitError) return r;
-    const timeout = r instanceof Error && r.name === 'TimeoutError';
-    return new PairkitError(timeout ? 'TIMEOUT' : 'ABORTED', timeout ? 'timed out' : 'aborted', { cause: err });
-  }
-  if (err instanceof NetError && err.code === 'NOT_PAIRED') return new PairkitError('NOT_PAIRED', err.message, { cause: err });
-  return err;
 }
