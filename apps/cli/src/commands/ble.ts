@@ -126,6 +126,11 @@ function attachUser(ctx: CliContext, sm: SecurityManager, o: BleOptions, address
   sm.on('timeout', () => out.result({ event: 'failed', reason: 'TIMEOUT' }, () => 'Pairing failed: SMP timeout'));
 }
 
+/** Ends the link; the peer may have left already (a `--once` peripheral exits when done). */
+async function hangUp(conn: HciConnection): Promise<void> {
+  if (conn.connected) await conn.disconnect().catch(() => {});
+}
+
 function deviceName(r: AdvertisementReport): string | undefined {
   return r.ad?.completeLocalName ?? r.ad?.shortenedLocalName;
 }
@@ -223,7 +228,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (goodEnough && !o.force) {
         try {
           await sm.encrypt(ctx.signal);
-          await conn.disconnect();
+          await hangUp(conn);
           return;
         } catch (err) {
           ctx.output.warn(`encryption with the stored bond failed (${(err as Error).message}); pairing again`);
@@ -236,7 +241,7 @@ export function register(program: Command, ctx: CliContext): void {
       } finally {
         p.stop();
       }
-      await conn.disconnect();
+      await hangUp(conn);
     });
 
   ble
