@@ -136,7 +136,8 @@ describe('drop between two processes', () => {
     assert.equal(r.code, 3);
     const f = r.events.find((e) => e.event === 'failed')!;
     assert.equal(f.code, 'NOT_PAIRED');
-    const human = await runDrop(['send', 'receiver', file, '--home', homeU, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0']);
+    // PAIRKIT_HOME works like --home; without --json the reason goes to stderr
+    const human = await runDrop(['send', 'receiver', file, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'], { PAIRKIT_HOME: homeU });
     assert.equal(human.code, 3);
     assert.match(human.stderr, /drop: no paired device "receiver"/);
   });
