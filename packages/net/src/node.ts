@@ -154,6 +154,7 @@ export async function dialBootstrap(node: PairkitLibp2p, addrs: Multiaddr[], sig
   );
   const ok = results.filter((r) => r.status === 'fulfilled').length;
   log('bootstrap: %d of %d reachable', ok, addrs.length);
+  if (ok > 0) await waitForRoutingTable(node, signal);
   if (ok === 0) {
     if (signal?.aborted === true) {
       await node.stop();
@@ -163,4 +164,15 @@ export async function dialBootstrap(node: PairkitLibp2p, addrs: Multiaddr[], sig
     const first = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     throw new NetError('UNREACHABLE', 'no bootstrap node reachable', { cause: first?.reason });
   }
+}
+
+/** The routing table fills asynchronously after identify; queries before that find nobody. */
+async function waitForRoutingTable(node: PairkitLibp2p, signal?: AbortSignal, maxMs = 5_000): Promise<void> {
+  const table = (node.services.dht as unknown as { routingTable?: { size: number } }).routingTable;
+  if (table == null) return;
+  const until = Date.now() + maxMs;
+  while (table.size === 0 && Date.now() < until && signal?.aborted !== true) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  log('routing table: %d peers', table.size);
 }

@@ -29,6 +29,7 @@ export async function announceSession(
   opts: { signal: AbortSignal; intervalMs?: number; queryTimeoutMs?: number }
 ): Promise<void> {
   const interval = opts.intervalMs ?? 30_000;
+  let stored = 0;
   while (!opts.signal.aborted) {
     const s = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.queryTimeoutMs ?? 20_000)]);
     try {
@@ -37,11 +38,14 @@ export async function announceSession(
         if (ev.name === 'PEER_RESPONSE') n++;
       }
       log('provided %s (%d responses)', cid.toString(), n);
+      stored = n;
     } catch (err) {
       if (opts.signal.aborted) break;
       log('provide failed: %s', (err as Error).message);
+      stored = 0;
     }
-    await sleep(interval, opts.signal);
+    // Nobody stored the record yet (routing table still filling): try again soon.
+    await sleep(stored > 0 ? interval : 1_000, opts.signal);
   }
   await node.services.dht.cancelReprovide(cid).catch(() => {});
 }
