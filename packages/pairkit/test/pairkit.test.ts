@@ -66,6 +66,11 @@ describe('two paired devices on loopback', () => {
     assert.equal(b.resolveDevice(a.identity.deviceId.slice(0, 6)).deviceId, a.identity.deviceId);
   });
 
+  test('connect() reaches a paired device on its loopback address', async () => {
+    const { remoteAddress } = await b.connect(bSeesA, { signal: AbortSignal.timeout(20_000) });
+    assert.match(remoteAddress, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+/);
+  });
+
   test('session keys match in opposite directions and the AEAD helper works across devices', () => {
     const ka = a.sessionKeys(aSeesB);
     const kb = b.sessionKeys(bSeesA);
