@@ -451,3 +451,19 @@ test('privacy: a host advertising from an RPA is resolved by a peer holding its 
   assert.equal(peripheral.info.localAddress, rpa);
   assert.equal(resolvePrivateAddress(central.info.peerAddress, [Buffer.alloc(16, 1), irk]), 1, 'resolved with the right IRK');
 });
+
+test('data length extension and RSSI on a link', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const [central, peripheral] = await link(a, b, 'dle');
+  const changed = new Promise<{ maxTxOctets: number; maxRxOctets: number }>((r) => central.once('dataLengthChange', r));
+  const peerChanged = new Promise<{ maxTxOctets: number; maxRxOctets: number }>((r) => peripheral.once('dataLengthChange', r));
+  await central.setDataLength(251);
+  assert.equal((await changed).maxTxOctets, 251);
+  assert.equal((await peerChanged).maxRxOctets, 251);
+  assert.equal(typeof (await central.readRssi()), 'number');
+  await assert.rejects(central.setDataLength(5), (e: unknown) => e instanceof HciError && e.status === HciStatus.Invalid_HCI_Command_Parameters);
+});

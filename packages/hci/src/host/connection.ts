@@ -153,6 +153,17 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
     return this.disconnectWaiter;
   }
 
+  /** Ask the controller for larger LE data packets (LE Data Length Extension); the outcome is a `dataLengthChange` event. */
+  async setDataLength(txOctets: number, txTime = 2120): Promise<void> {
+    await this.host.command('HCI_LE_Set_Data_Length', { connectionHandle: this.handle, txOctets, txTime });
+  }
+
+  /** RSSI of the link in dBm (HCI_Read_RSSI). */
+  async readRssi(): Promise<number> {
+    const r = (await this.host.command('HCI_Read_RSSI', { connectionHandle: this.handle })) as { rssi: number };
+    return r.rssi;
+  }
+
   /** Peripheral: ask the central for new parameters over LE signaling; true if accepted. */
   requestConnectionParameterUpdate(p: ConnectionParameters, signal?: AbortSignal): Promise<boolean> {
     return this.signaling.requestParameterUpdate(p, signal);
