@@ -74,6 +74,7 @@ export class PairingConversation {
   #localNonce: Uint8Array | undefined;
   #request: PairingRequest | undefined;
   #challenge: PairingChallenge | undefined;
+  #joinerInfo: DeviceInfo | undefined;
   #dh: Uint8Array | undefined;
   #th: Uint8Array | undefined;
   #result: PairingResult | undefined;
@@ -190,8 +191,7 @@ export class PairingConversation {
   }
 
   /** The stream ended or the IO layer gives up. A conversation that is committing is not affected. */
-  close(now: number, reason: PairingProtocolErrorCode = 'CLOSED'): PairingAction[] {
-    void now;
+  close(_now: number, reason: PairingProtocolErrorCode = 'CLOSED'): PairingAction[] {
     if (this.ended || this.#state === 'committing') return [];
     return this.#fail(new PairingProtocolError(reason, reason === 'CLOSED' ? 'the stream closed before pairing finished' : `conversation ended: ${reason}`), false);
   }
@@ -223,7 +223,7 @@ export class PairingConversation {
       case 'PairingResponse':
         return this.#onResponse(m, now);
       case 'PairingComplete':
-        return this.#onProof(m.mac, m.signature, 'initiator', now);
+        return this.#onProof(m.mac, m.signature, 'initiator');
       case 'PairingAck':
         return this.#onAck(m.mac);
     }
@@ -283,7 +283,7 @@ export class PairingConversation {
       throw new PairingProtocolError('KEY_MISMATCH', 'the key in the response is not the key the connection authenticated');
     }
     this.#joinerInfo = m.info;
-    const actions = this.#onProof(m.mac, m.signature, 'joiner', now);
+    const actions = this.#onProof(m.mac, m.signature, 'joiner');
     // Proof accepted: this joiner holds the code; nobody else may use it meanwhile.
     session.lock(this);
     const th = this.#th!;
@@ -294,10 +294,8 @@ export class PairingConversation {
     return [...actions, this.#send({ type: 'PairingComplete', mac, signature })];
   }
 
-  #joinerInfo: DeviceInfo | undefined;
-
   // Verifies the peer's MAC (cheap, first) and signature over the transcript.
-  #onProof(mac: Uint8Array, signature: Uint8Array, peerRole: Role, now: number): PairingAction[] {
+  #onProof(mac: Uint8Array, signature: Uint8Array, peerRole: Role): PairingAction[] {
     const th = this.role === 'joiner' ? this.#th! : this.#transcript(this.#ctx.local.info, this.#joinerInfo as DeviceInfo);
     const keys = this.role === 'joiner' ? (this.#secrets as JoinerSecrets).confirmKeys : (this.#session as PairingSession).confirmKeys;
     const expected = confirmMac(peerRole === 'joiner' ? keys.joiner : keys.initiator, th);
@@ -322,7 +320,6 @@ export class PairingConversation {
     };
     if (this.role === 'initiator') return [];
     // Joiner: both proofs verified (its own went out, the initiator's just checked).
-    void now;
     this.#state = 'committing';
     this.#deadline = Infinity;
     return [{ type: 'commit', result: this.#result }];

@@ -5,7 +5,7 @@ import { PairingCode, defaultRandom, type RandomSource } from './code.js';
 import { PairingProtocolError } from './errors.js';
 import { PairingConversation, type ConversationContext } from './conversation.js';
 import { deriveConfirmKeys, ed25519PublicKey, ed25519SigningKey } from './keys.js';
-import { KEY_BYTES, encodeDeviceInfo } from './messages.js';
+import { KEY_BYTES, encodeDeviceInfo, fitDeviceInfo } from './messages.js';
 import { PairingSession } from './session.js';
 import type { KeyIdFunction, LocalDevice, PairingAction } from './types.js';
 
@@ -86,9 +86,11 @@ export class PairingProtocolHandler {
     if (derivePeerId(local.publicKey) !== local.peerId) {
       throw invalid('local.peerId does not belong to local.publicKey');
     }
+    if (!local.info || typeof local.info !== 'object') throw invalid('local.info is required');
+    const info = fitDeviceInfo(local.info);
     let localInfo: Uint8Array;
     try {
-      localInfo = encodeDeviceInfo(local.info);
+      localInfo = encodeDeviceInfo(info);
     } catch (e) {
       throw invalid(`local.info: ${(e as Error).message}`);
     }
@@ -96,7 +98,7 @@ export class PairingProtocolHandler {
       ...local,
       publicKey: Uint8Array.from(local.publicKey),
       privateKey: Uint8Array.from(local.privateKey),
-      info: { ...local.info },
+      info,
     };
     this.#random = options.random ?? defaultRandom;
     this.#deriveDeviceId = deriveDeviceId;

@@ -71,3 +71,4 @@ export type {
   SessionState,
   KeyIdFunction,
 } from './types.js';
+export { pairingRecordFrom } from './record.js';

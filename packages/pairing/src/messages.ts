@@ -18,8 +18,8 @@ export const NONCE_BYTES = 32;
 export const KEY_BYTES = 32;
 export const MAC_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
-export const MAX_NAME_BYTES = 128;
-export const MAX_OS_BYTES = 64;
+export const MAX_NAME_BYTES = 255;
+export const MAX_OS_BYTES = 128;
 export const MAX_APP_VERSION_BYTES = 64;
 
 /** Joiner -> initiator: which session, plus the joiner's fresh nonce and ephemeral X25519 key. */
@@ -107,6 +107,29 @@ function checkInfoString(field: string, value: string, min: number, max: number)
   if (bytes.length < min || bytes.length > max) throw malformed(`${field} must be ${min}..${max} UTF-8 bytes`);
   if (FORBIDDEN_CHARS.test(value)) throw malformed(`${field} contains control characters`);
   return bytes;
+}
+
+/** Cuts a string to at most `max` UTF-8 bytes without splitting a code point. */
+export function truncateUtf8(value: string, max: number): string {
+  if (encoder.encode(value).length <= max) return value;
+  let out = '';
+  let size = 0;
+  for (const ch of value) {
+    const n = encoder.encode(ch).length;
+    if (size + n > max) break;
+    out += ch;
+    size += n;
+  }
+  return out;
+}
+
+/** Our own info, cut to the wire limits (names may be longer than 255 bytes elsewhere). */
+export function fitDeviceInfo(info: DeviceInfo): DeviceInfo {
+  return {
+    name: truncateUtf8(String(info.name), MAX_NAME_BYTES),
+    os: truncateUtf8(String(info.os), MAX_OS_BYTES),
+    appVersion: truncateUtf8(String(info.appVersion), MAX_APP_VERSION_BYTES),
+  };
 }
 
 /** Validates a DeviceInfo and returns its wire encoding. */

@@ -88,10 +88,17 @@ test('device info strings: valid UTF-8, length limits, no control or bidi charac
     new TextEncoder().encode('a\u001b[2Jb'), // terminal escape
     new TextEncoder().encode('evil\u202Etxt.exe'), // right-to-left override
     new Uint8Array(0), // empty name
-    new Uint8Array(129).fill(0x61), // too long
   ];
   for (const name of bad) assert.equal(protocolError(() => decodeMessage(challenge(name))).code, 'MALFORMED_FRAME', `name ${[...name]}`);
   assert.equal(protocolError(() => encodeMessage({ ...(SAMPLES[1] as any), info: { name: 'a\nb', os: '', appVersion: '' } })).code, 'MALFORMED_FRAME');
+  // Limits: name 1..255 bytes (the u8 length caps it), os 0..128, appVersion 0..64.
+  const raw = (name: number, os: number, ver: number): Uint8Array => {
+    const fields = [name, os, ver].map((n) => Uint8Array.from([n, ...new Uint8Array(n).fill(0x61)]));
+    return Buffer.concat([Uint8Array.of(1, 2), new Uint8Array(96), ...fields]);
+  };
+  assert.equal(decodeMessage(raw(255, 128, 64)).type, 'PairingChallenge');
+  assert.equal(protocolError(() => decodeMessage(raw(1, 129, 0))).code, 'MALFORMED_FRAME');
+  assert.equal(protocolError(() => decodeMessage(raw(1, 0, 65))).code, 'MALFORMED_FRAME');
   assert.equal(protocolError(() => encodeMessage({ ...(SAMPLES[0] as any), nonce: b(31, 0) })).code, 'MALFORMED_FRAME');
 });
 

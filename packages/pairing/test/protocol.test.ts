@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   PairingCode,
   decodeMessageFrame,
+  pairingRecordFrom,
   type PairingAction,
   type PairingChallenge,
   type PairingConversation,
@@ -503,4 +504,27 @@ test('constructor rejects an inconsistent local identity', () => {
   assert.throws(() => makeHandler({ ...alice, peerId: bob.peerId }), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => makeHandler({ ...alice, info: { name: '', os: '', appVersion: '' } }), { code: 'INVALID_ARGUMENT' });
   assert.throws(() => makeHandler(alice, { readTimeoutMs: 0 }), { code: 'INVALID_ARGUMENT' });
+});
+
+test('pairingRecordFrom maps a result to a registry record', () => {
+  const { ha, hb, session } = setup();
+  const link = wire(join(hb, session.code, alice), inbound(ha, bob));
+  const r = link.initiator.completed!;
+  const rec = pairingRecordFrom(r, { addresses: ['/ip4/127.0.0.1/tcp/1'] });
+  assert.deepEqual(rec, {
+    name: 'bob',
+    os: 'linux',
+    appVersion: '0.1.0',
+    peerId: bob.peerId,
+    publicKey: bob.publicKey,
+    method: 'network',
+    sessionKeys: r.sessionKeys,
+    addresses: ['/ip4/127.0.0.1/tcp/1'],
+  });
+});
+
+test('our own overlong device info is cut at a code point boundary, not refused', () => {
+  const h = makeHandler({ ...alice, info: { name: '💻'.repeat(70), os: 'x'.repeat(300), appVersion: '1' } });
+  assert.equal(h.local.info.name, '💻'.repeat(63)); // 63 * 4 = 252 bytes <= 255
+  assert.equal(h.local.info.os.length, 128);
 });
