@@ -130,6 +130,32 @@ describe('drop between two processes', () => {
     await rm(join(out, 'big.bin'));
   });
 
+  test('a receiver killed with kill -9 keeps its partial copy; the next transfer resumes after checking it', async (t) => {
+    const out = join(root, 'out-receiver-killed');
+    await mkdir(out);
+    const r1 = receiver(out);
+    const s1 = new DropProcess(['send', 'receiver', bigFile, '--home', homeS, ...common, '--bootstrap', await addressOf(r1)]);
+    running.push(s1);
+    await r1.waitFor((e) => e.event === 'progress' && (e.bytes as number) >= 40 * MB, '40 MB received');
+    r1.kill('SIGKILL');
+    assert.equal(await r1.exited, null);
+    assert.notEqual(await s1.exited, 0, 'the sender reports the lost receiver');
+    assert.ok(s1.events.some((e) => e.event === 'failed'));
+    const part = await stat(join(out, 'big.bin.part'));
+    assert.ok(part.size >= 40 * MB - 8 * MB && part.size < BIG, `partial copy of ${part.size} bytes`);
+
+    const r2 = receiver(out, ['--once']);
+    const s2 = await runDrop(['send', 'receiver', bigFile, '--home', homeS, ...common, '--bootstrap', await addressOf(r2)]);
+    assert.equal(s2.code, 0, s2.stderr);
+    assert.equal(await r2.exited, 0);
+    const got = r2.events.find((e) => e.event === 'received')!;
+    t.diagnostic(`receiver restarted; resumed at ${((got.resumedFrom as number) / MB).toFixed(1)} MB`);
+    assert.ok((got.resumedFrom as number) > 0);
+    assert.equal(got.sha256, bigHash);
+    assert.equal(await sha256Stream(join(out, 'big.bin')), bigHash);
+    await rm(join(out, 'big.bin'));
+  });
+
   test('an unpaired device is refused with a clear message and exit code 3', async () => {
     const file = await randomFile(root, 'note.txt', 100);
     const r = await runDrop(['send', 'receiver', file, '--home', homeU, ...common]);
