@@ -66,6 +66,8 @@ export interface LinkOptions {
   chunk?: number;
   /** Don't call committed() for this side (a crash before the registry write). */
   noCommit?: 'joiner' | 'initiator';
+  /** The durable write for a commit (e.g. a real registry); runs before committed(). */
+  onCommit?: (side: 'joiner' | 'initiator', result: PairingResult) => void;
 }
 
 /** Two conversations connected back to back by an in-memory stream. */
@@ -108,6 +110,7 @@ export class Link {
     const r = side.commitPending;
     if (!r) throw new Error('nothing to commit');
     side.commitPending = undefined;
+    this.options.onCommit?.(side.name, r);
     side.registry.set(r.peer.deviceId, r);
     this.apply(side, side.conv.committed(this.now));
   }
