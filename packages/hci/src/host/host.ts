@@ -24,11 +24,12 @@ import { startAdvertising, stopAdvertising, type AdvertisingOptions } from '../g
 import { scan, scanFor, startScanning, stopScanning, type AdvertisementReport, type ScanOptions } from '../gap/scanning.js';
 import { initController, type ControllerInfo } from './init.js';
 
-export type { AdvertisementReport, AdvertisingOptions, ControllerInfo, ScanOptions };
 import { generateResolvablePrivateAddress, generateStaticRandomAddress } from '../gap/privacy.js';
 import { normalizeAddress } from '../address.js';
 import { openTransport } from '../transport/open.js';
 import { BtsnoopWriter } from '../btsnoop.js';
+
+export type { AdvertisementReport, AdvertisingOptions, ControllerInfo, ScanOptions };
 
 const debug = createDebug('pairkit:hci:host');
 
@@ -42,10 +43,6 @@ export interface HciHostOptions {
   /** Clock in ms (default Date.now); passed to the sans-IO cores. */
   now?: () => number;
 }
-
-
-
-
 
 export interface ConnectOptions {
   /** Peer address type (default 0x01 random). */
@@ -69,9 +66,6 @@ export interface HostEvents {
   close: [];
 }
 
-
-
-
 /**
  * The HCI host: drives the sans-IO command queue and ACL flow control over a transport,
  * dispatches events to connections, and offers GAP operations.
@@ -89,6 +83,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly servers = new Map<number, PsmServer>();
   private pendingConnect: { address: string; resolve: (c: HciConnection) => void; reject: (e: HciError) => void; cancelled: false | 'abort' | 'timeout'; timeoutMs: number } | undefined;
   private readonly incoming: HciConnection[] = [];
@@ -96,6 +91,8 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   private readonly onData = (p: Buffer) => this.onPacket(p);
   private readonly onTransportClose = () => void this.close();
   private readonly onTransportError = (e: HciError) => this.report(e);
+  /** Run (and awaited) by close() after the transport closed, e.g. flushing a capture file. */
+  private readonly closeHooks: (() => Promise<void>)[] = [];
 
   constructor(transport: HciTransport, opts: HciHostOptions = {}) {
     super();
@@ -117,7 +114,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
       transport = snoop.tap(transport);
     }
     const host = new HciHost(transport, opts);
-    if (snoop) host.once('close', () => void snoop.close());
+    if (snoop) host.closeHooks.push(() => snoop.close());
     if (opts.init !== false) {
       try {
         await host.init(opts.signal);
@@ -525,8 +522,12 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   }
 
   /** Stop: fail pending work, mark connections gone, close the transport. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
     const err = new HciError('CLOSED', 'host closed');
@@ -541,6 +542,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     this.transport.off('close', this.onTransportClose);
     this.transport.off('error', this.onTransportError);
     await this.transport.close();
+    for (const hook of this.closeHooks.splice(0)) await hook().catch((e: Error) => debug('close hook: %s', e.message));
     this.emit('close');
   }
 }
