@@ -149,7 +149,13 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
   async disconnect(reason: number = HciStatus.Remote_User_Terminated_Connection): Promise<number> {
     if (!this.connected) return this.disconnectReason!;
     this.disconnectWaiter ??= new Promise<number>((resolve) => this.once('disconnect', resolve));
-    await this.host.command('HCI_Disconnect', { connectionHandle: this.handle, reason });
+    try {
+      await this.host.command('HCI_Disconnect', { connectionHandle: this.handle, reason });
+    } catch (e) {
+      // The peer may have dropped the link while our command was on its way.
+      if (!this.connected) return this.disconnectReason!;
+      throw e;
+    }
     return this.disconnectWaiter;
   }
 

@@ -226,7 +226,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
         else debug('ACL for unknown handle 0x%s', p.handle.toString(16));
       }
     } catch (e) {
-      this.report(isHciError(e) ? e : new HciError('MALFORMED', `bad packet from the controller: ${(e as Error).message}`, { cause: e }));
+      this.report(isHciError(e) ? e : new HciError('MALFORMED', `handling a packet from the controller failed: ${(e as Error).message}`, { cause: e }));
     }
   }
 
