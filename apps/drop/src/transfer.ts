@@ -75,6 +75,7 @@ function drive<A extends { type: string }>(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    let idle: NodeJS.Timeout | undefined;
     const finish = (err?: unknown): void => {
       if (settled) return;
       settled = true;
@@ -115,7 +116,6 @@ function drive<A extends { type: string }>(
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     // A peer that goes silent (a cut cable does not close TCP) must not hold the transfer forever.
-    let idle: NodeJS.Timeout | undefined;
     const armIdle = (): void => {
       clearTimeout(idle);
       idle = setTimeout(() => {

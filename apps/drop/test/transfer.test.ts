@@ -209,3 +209,14 @@ test('a symlink planted as the partial file is not followed', async (t) => {
   assert.equal(r.status === 'rejected' && (r.reason as DropError).code, 'DROP_IO');
   assert.equal(await readFile(victim, 'utf8'), 'precious');
 });
+
+test('an already-aborted signal cancels before anything is sent', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'a.bin', 1000);
+  const [x, y] = duplexPair();
+  const e = await rejection(sendFiles(x, [a], { signal: AbortSignal.abort() }));
+  assert.equal(e.code, 'DROP_ABORTED');
+  assert.equal(x.written, 0);
+  const e2 = await rejection(receiveFiles(y, { dir: dst, sender: 'dev-a', signal: AbortSignal.abort() }));
+  assert.equal(e2.code, 'DROP_ABORTED');
+});
