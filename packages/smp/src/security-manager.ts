@@ -140,6 +140,8 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   /**
    * Pair now. Central: sends a Pairing Request. Peripheral: sends a Security Request and waits
    * for the central to pair. Resolves with the result once keys are distributed (and stored).
+   * A central that answers the Security Request by encrypting with its bond does not pair: the
+   * 'encrypt' event tells that, and this promise then waits for the signal or close().
    */
   pair(signal?: AbortSignal): Promise<PairingResult> {
     this.#assertOpen();
