@@ -91,7 +91,7 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
     } catch (err) {
       await Promise.resolve(node?.stop()).catch(() => {});
       registry.close();
-      throw err;
+      throw wrapAbort(err, options.signal);
     }
   }
 
@@ -266,7 +266,8 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
 
   /**
    * Finds one paired device by id, peer id, name, or unique id prefix.
-   * Throws `NOT_PAIRED` (with `removed: true` when it was removed here) or the registry's `AMBIGUOUS`.
+   * Throws `NOT_PAIRED` (`DEVICE_REMOVED` for the id of a device removed here) or the
+   * registry's `AMBIGUOUS` (with a `hint`).
    */
   resolveDevice(query: string): Device {
     this.#checkOpen();
@@ -280,7 +281,8 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
 
   /**
    * Changes to the paired devices as they happen, until `signal` aborts or the device closes.
-   * `for await (const change of device.watchDevices({ signal })) ...`
+   * `for await (const change of device.watchDevices({ signal })) ...` (listening starts with
+   * the first `next()`, as with any async generator).
    */
   async *watchDevices(options: WaitOptions = {}): AsyncGenerator<DeviceChange> {
     this.#checkOpen();
