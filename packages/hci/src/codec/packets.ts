@@ -133,7 +133,8 @@ export function decodePacket(input: Uint8Array): HciPacket {
   const total = 1 + info.header + len;
   if (b.length < total) throw new HciError('TRUNCATED', `H4 packet declares ${len} payload bytes, has ${b.length - 1 - info.header}`);
   if (b.length > total) throw new HciError('MALFORMED', `H4 packet has ${b.length - total} trailing byte(s)`);
-  const payload = Buffer.from(b.subarray(1 + info.header, total));
+  // A view, not a copy: packets from H4Deframer and transports own their buffers.
+  const payload = b.subarray(1 + info.header, total);
   switch (b[0]) {
     case H4PacketType.Command:
       return { type: 'command', opcode: b.readUInt16LE(1), params: payload };

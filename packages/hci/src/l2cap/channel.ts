@@ -107,7 +107,8 @@ export class L2capChannel extends EventEmitter<ChannelEvents> {
     first.set(sdu.subarray(0, first.length - 2), 2);
     frames.push(first);
     for (let off = first.length - 2; off < sdu.length; off += this.peerMps) {
-      frames.push(Buffer.from(sdu.subarray(off, off + this.peerMps)));
+      // Views into the caller's SDU: write() resolves only after every frame was copied into an ACL packet.
+      frames.push(Buffer.from(sdu.buffer, sdu.byteOffset + off, Math.min(this.peerMps, sdu.length - off)));
     }
     return new Promise<void>((resolve, reject) => {
       const entry: TxSdu = { frames, done: resolve, fail: reject };

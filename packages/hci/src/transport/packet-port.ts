@@ -15,8 +15,9 @@ export interface PacketPort {
 
 /** Adapt a PacketPort (e.g. ble-sim's SimTransport) to an HciTransport. */
 export class PacketPortTransport extends BaseTransport {
+  // No copy: a port hands over each packet in its own buffer (SimTransport, ble-host style).
   private readonly onPortData = (p: Buffer) => {
-    if (!this.closed) this.emit('data', Buffer.from(p));
+    if (!this.closed) this.emit('data', p);
   };
   private readonly onPortClose = () => this.ended();
 
