@@ -224,3 +224,21 @@ test('CTKD over HCI: both ask for the link key, both registries store the same d
   cm.close();
   pm.close();
 });
+
+test('pairing again on an encrypted link: new keys, the controller refreshes the encryption', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const cm = managerFor(a, { ioCapability: Io.NoInputNoOutput });
+  const pm = managerFor(b, { ioCapability: Io.NoInputNoOutput });
+  const [cl, pl] = await link(a, b);
+  const csm = cm.attach(cl);
+  pm.attach(pl);
+  const r1 = await csm.pair(AbortSignal.timeout(5000));
+  assert.ok(cl.encrypted);
+  const r2 = await csm.pair(AbortSignal.timeout(5000));
+  assert.notDeepEqual(r1.ltk, r2.ltk, 'fresh keys');
+  assert.ok(cl.encrypted && pl.encrypted);
+  assert.deepEqual(a.registry.getBond(b.registry.identity().bleIdentityAddress)!.ltk, r2.ltk, 'the bond holds the new LTK');
+  cm.close();
+  pm.close();
+});
