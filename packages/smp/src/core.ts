@@ -734,7 +734,13 @@ export class SmpCore {
       case C.CENTRAL_IDENTIFICATION: k.ediv = pdu.ediv; k.rand = pdu.rand; break;
       // An all-zero IRK means "no IRK" (some stacks send one): never store it.
       case C.IDENTITY_INFORMATION: if (!isAllZero(pdu.irk)) k.irk = pdu.irk; break;
-      case C.IDENTITY_ADDRESS_INFORMATION: k.identityAddress = { type: pdu.addressType, address: pdu.address }; break;
+      case C.IDENTITY_ADDRESS_INFORMATION:
+        // An identity address is public or static random (top bits 11), never a private one.
+        if (pdu.addressType === 'random' && (parseInt(pdu.address.slice(0, 2), 16) >> 6) !== 3) {
+          throw new SmpError(R.INVALID_PARAMETERS, 'IDENTITY_ADDRESS_NOT_STATIC');
+        }
+        k.identityAddress = { type: pdu.addressType, address: pdu.address };
+        break;
       case C.SIGNING_INFORMATION: if (!isAllZero(pdu.csrk)) k.csrk = pdu.csrk; break;
     }
     this.#maybeComplete(now);

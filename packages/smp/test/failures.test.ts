@@ -260,3 +260,12 @@ test('a Pairing Request sent to a central and a Security Request sent to a perip
   void PERIPHERAL_ADDR;
   void decodePdu;
 });
+
+test('an identity address that is not public or static random is refused (INVALID_PARAMETERS)', () => {
+  const [co, po] = pairOptions({}, { localKeys: { irk: new Uint8Array(16).fill(1), identityAddress: { type: 'random', address: '4A:11:22:33:44:55' } } });
+  const r = wire(co, po);
+  assert.equal(r.central.error?.code, 'INVALID_PARAMETERS');
+  assert.equal(r.central.error?.detail, 'IDENTITY_ADDRESS_NOT_STATIC');
+  assert.equal(r.peripheral.error?.code, 'INVALID_PARAMETERS');
+  assert.equal(r.central.result, undefined);
+});
