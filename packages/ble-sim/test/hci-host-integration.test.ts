@@ -13,6 +13,7 @@ import {
   HciHost,
   HciStatus,
   fromPacketPort,
+  openTransport,
   readBtsnoop,
   resolvePrivateAddress,
   randomAddressKind,
@@ -466,4 +467,36 @@ test('data length extension and RSSI on a link', async (t) => {
   assert.equal((await peerChanged).maxRxOctets, 251);
   assert.equal(typeof (await central.readRssi()), 'number');
   await assert.rejects(central.setDataLength(5), (e: unknown) => e instanceof HciError && e.status === HciStatus.Invalid_HCI_Command_Parameters);
+});
+
+test('over H4/TCP: ble-host (on our tcp: transport) connects to our host and opens a channel to it', async (t) => {
+  const air = new SimAir();
+  const server = new SimServer(air);
+  const { port } = await server.listen(0);
+  t.after(async () => {
+    await server.close();
+    air.close();
+  });
+  const host = await HciHost.open(`tcp:127.0.0.1:${port}`);
+  t.after(() => host.close());
+  const got = new Promise<Buffer>((resolve) => host.listen(0x90, async (ch) => resolve((await ch.read())!)));
+  await host.startAdvertising({ data: { flags: 0x06, completeLocalName: 'tcp-pairkit' } });
+  const accepted = host.accept();
+  // ble-host takes any object with write(Buffer) and whole-packet 'data' events: our StreamTransport is one.
+  const bhTransport = await openTransport(`tcp:127.0.0.1:${port}`);
+  t.after(() => bhTransport.close());
+  const manager = await createManager(bhTransport as never);
+  const found = await bhScanFor(manager, 'tcp-pairkit', AbortSignal.timeout(10_000));
+  const bhConn = await bhConnect(manager, found.type, found.address);
+  const conn = await accepted;
+  assert.equal(found.address.toUpperCase(), host.address, 'ble-host saw our static random address');
+  assert.equal(conn.role, 'peripheral');
+  await new Promise<void>((resolve, reject) => {
+    bhConn.l2capCoCManager.connect(0x90, false, 512, (result: number, coc: { send(b: Buffer): void }) => {
+      if (result !== 0) return reject(new Error(`CoC connect result ${result}`));
+      coc.send(Buffer.from('from ble-host over TCP'));
+      resolve();
+    });
+  });
+  assert.equal((await got).toString(), 'from ble-host over TCP');
 });
