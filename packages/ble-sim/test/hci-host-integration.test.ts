@@ -500,3 +500,26 @@ test('over H4/TCP: ble-host (on our tcp: transport) connects to our host and ope
   });
   assert.equal((await got).toString(), 'from ble-host over TCP');
 });
+
+test('startEncryption honours an AbortSignal while the peer does not answer the LTK request', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const [central, peripheral] = await link(a, b, 'enc-abort');
+  const asked = new Promise<void>((r) => peripheral.on('ltkRequest', () => r())); // and never answers
+  const ac = new AbortController();
+  const p = central.startEncryption(Buffer.alloc(16, 1), 0, Buffer.alloc(8));
+  void p.catch(() => {});
+  const q = central.startEncryption(Buffer.alloc(16, 1), 0, Buffer.alloc(8), ac.signal);
+  await assert.rejects(q, (e: unknown) => e instanceof HciError && e.code === 'INVALID_PARAMETER', 'one procedure at a time');
+  await asked;
+  await central.disconnect();
+  await assert.rejects(p, (e: unknown) => e instanceof HciError && e.code === 'DISCONNECTED');
+  const [c2, p2] = await link(a, b, 'enc-abort-2');
+  p2.on('ltkRequest', () => {});
+  setTimeout(() => ac.abort(), 20);
+  await assert.rejects(c2.startEncryption(Buffer.alloc(16, 1), 0, Buffer.alloc(8), ac.signal), (e: unknown) => e instanceof HciError && e.code === 'ABORTED');
+  assert.equal(c2.encrypted, false);
+});

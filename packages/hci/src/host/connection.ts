@@ -130,7 +130,19 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
       this.encryptionWaiter = undefined;
       throw e;
     }
-    await done;
+    if (!signal) {
+      await done;
+      return;
+    }
+    // Stop waiting on abort; the controller finishes the procedure and still reports it
+    // through the encryptionChange event.
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = () => reject(new HciError('ABORTED', 'waiting for encryption aborted', { cause: signal.reason }));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      done.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => {});
+    });
+    await Promise.race([done, aborted]);
   }
 
   /** Peripheral: answer an `ltkRequest` with the key. */
