@@ -21,6 +21,8 @@ const N = Number(process.env.SMP_BENCH_PAIRINGS ?? 40);
 /** For profiling one side: SMP_BENCH_ONLY=ours | ble-host. */
 const ONLY = process.env.SMP_BENCH_ONLY;
 const WARMUP = 5;
+/** Alternating rounds per stack; the median round is reported. */
+const ROUNDS = 5;
 
 interface Figure {
   cpuUs: number;
@@ -169,17 +171,19 @@ async function main() {
     // Interleave the stacks so both see the same machine load; connect+disconnect alone is
     // measured too, so the SMP share (the difference) can be read off.
     const rounds: Record<string, Figure[]> = { ours: [], mem: [], theirs: [], oursLink: [], theirsLink: [] };
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < ROUNDS; i++) {
       rounds.ours.push(await measure(N / 2, () => ours.once()));
       rounds.mem.push(await measure(N / 2, () => oursMem.once()));
       rounds.theirs.push(await measure(N / 2, () => theirs.once()));
       rounds.oursLink.push(await measure(N / 2, () => ours.once(false)));
       rounds.theirsLink.push(await measure(N / 2, () => theirs.once(false)));
     }
-    const avg = (f: Figure[]): Figure => ({ cpuUs: f.reduce((x, y) => x + y.cpuUs, 0) / f.length, wallMs: f.reduce((x, y) => x + y.wallMs, 0) / f.length });
+    // The median round: other processes on a shared machine inflate some rounds, not all.
+    const median = (v: number[]) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
+    const avg = (f: Figure[]): Figure => ({ cpuUs: median(f.map((x) => x.cpuUs)), wallMs: median(f.map((x) => x.wallMs)) });
     const [o, m, b, ol, bl] = [rounds.ours, rounds.mem, rounds.theirs, rounds.oursLink, rounds.theirsLink].map(avg);
     const ms = (us: number) => (us / 1000).toFixed(2).padStart(7);
-    console.log(`LE SC Just Works pairing + bonding, both sides in this process on one ble-sim air, ${N} pairings each (after ${WARMUP} warm-up).`);
+    console.log(`LE SC Just Works pairing + bonding, both sides in this process on one ble-sim air, ${ROUNDS} alternating rounds of ${N / 2} pairings per stack (median round).`);
     console.log('Process CPU per connection (connect, pair, disconnect) and the pairing share (minus connect+disconnect alone):');
     console.log(`                                                  total CPU   pairing CPU   wall`);
     console.log(`  pairkit (HciHost + SmpManager, bonds in SQLite)  ${ms(o.cpuUs)} ms  ${ms(o.cpuUs - ol.cpuUs)} ms  ${o.wallMs.toFixed(2).padStart(6)} ms`);
