@@ -25,7 +25,7 @@ export * from './transport/stream.js';
 export * from './transport/open.js';
 export { HciSocketTransport, openHciSocket } from './transport/hci-socket.js';
 export { openSerial } from './transport/serial.js';
-export { UsbTransport, openUsb } from './transport/usb.js';
+export { UsbTransport, UsbPacketAccumulator, openUsb } from './transport/usb.js';
 export * from './btsnoop.js';
 export * from './host/init.js';
 export * from './gap/advertising.js';

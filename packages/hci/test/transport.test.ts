@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { DEFAULT_SIM_PORT, HciError, HciHost, openTransport, parseTransportUri, buildEvent } from '../src/index.js';
+import { DEFAULT_SIM_PORT, HciError, HciHost, UsbPacketAccumulator, openTransport, parseTransportUri, buildEvent } from '../src/index.js';
 
 test('transport URIs parse, bad ones are BAD_URI', () => {
   assert.deepEqual(parseTransportUri('sim'), { kind: 'tcp', host: '127.0.0.1', port: DEFAULT_SIM_PORT });
@@ -50,4 +50,16 @@ test('tcp: garbage from the far end is reported as a typed error and valid packe
   await host.close();
   assert.equal(errors[0]?.code, 'UNKNOWN_PACKET_TYPE');
   assert.match(hostErrors[0]?.message ?? '', /hardware error 0x7/);
+});
+
+test('USB endpoint data split across transfers is rebuilt into whole H4 packets', () => {
+  const events = new UsbPacketAccumulator(0x04, 2, (b) => b[1]);
+  const ev = buildEvent('Disconnection_Complete', { status: 0, connectionHandle: 1, reason: 0x13 });
+  const body = ev.subarray(1); // USB carries no H4 indicator
+  const twice = Buffer.concat([body, body]);
+  const out = [...events.push(twice.subarray(0, 3)), ...events.push(twice.subarray(3, 9)), ...events.push(twice.subarray(9))];
+  assert.deepEqual(out, [ev, ev]);
+  const acl = new UsbPacketAccumulator(0x02, 4, (b) => b.readUInt16LE(2));
+  const aclPkt = Buffer.from('0240200500aabbccddee', 'hex');
+  assert.deepEqual([...acl.push(aclPkt.subarray(1, 4)), ...acl.push(aclPkt.subarray(4))], [aclPkt]);
 });

@@ -34,7 +34,7 @@ const TRANSFER_INTERRUPT = 3;
 const TRANSFER_BULK = 2;
 
 /** Collects packets that USB may split across transfers (events: 2-byte header, ACL: 4). */
-class Accumulator {
+export class UsbPacketAccumulator {
   private buf = Buffer.alloc(0);
   constructor(
     private readonly type: number,
@@ -60,8 +60,8 @@ class Accumulator {
  * hardware; see the README.
  */
 export class UsbTransport extends BaseTransport {
-  private readonly events = new Accumulator(H4PacketType.Event, 2, (b) => b[1]);
-  private readonly aclIn = new Accumulator(H4PacketType.ACL, 4, (b) => b.readUInt16LE(2));
+  private readonly events = new UsbPacketAccumulator(H4PacketType.Event, 2, (b) => b[1]);
+  private readonly aclIn = new UsbPacketAccumulator(H4PacketType.ACL, 4, (b) => b.readUInt16LE(2));
 
   constructor(
     private readonly device: UsbDevice,
