@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { concat, reverse, fromHex } from '../src/bytes.js';
-import { generateScOobData, IoCapability as Io, P256KeyPair, RepeatedAttempts, SmpCore, decodePdu, encodePdu, SmpUsageError, type SmpAction } from '../src/index.js';
+import { generateScOobData, IoCapability as Io, P256KeyPair, RepeatedAttempts, SmpCore, encodePdu, SmpUsageError, type SmpAction } from '../src/index.js';
 import { wire, type WireResult } from './helpers/wire.js';
-import { pairOptions, CENTRAL_ADDR, PERIPHERAL_ADDR } from './helpers/keys.js';
+import { pairOptions, CENTRAL_ADDR } from './helpers/keys.js';
 
 function assertFailed(r: WireResult, reason: string, detector: 'central' | 'peripheral', detail?: string, inKeyDistribution = false) {
   const other = detector === 'central' ? 'peripheral' : 'central';
@@ -257,8 +257,6 @@ test('a Pairing Request sent to a central and a Security Request sent to a perip
   const p = new SmpCore({ ...po, role: 'peripheral' });
   const out2 = p.receive(Uint8Array.of(0x0b, 0x01), 0);
   assert.equal((out2.find((a) => a.type === 'failed') as Extract<SmpAction, { type: 'failed' }>).error.code, 'COMMAND_NOT_SUPPORTED');
-  void PERIPHERAL_ADDR;
-  void decodePdu;
 });
 
 test('an identity address that is not public or static random is refused (INVALID_PARAMETERS)', () => {
