@@ -90,6 +90,8 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   #pending: { resolve: (r: PairingResult) => void; reject: (e: Error) => void }[] = [];
   #level: EncryptInfo | undefined;
   #pairingKeyInUse = false;
+  /** Peripheral: the STK/LTK of the running pairing, for the central's LTK Request (EDIV 0, Rand 0). */
+  #pendingKey: Uint8Array | undefined;
   #lastResult: PairingResult | undefined;
   #closed = false;
   readonly #unsubscribe: () => void;
@@ -303,8 +305,6 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
         return;
     }
   }
-
-  #pendingKey: Uint8Array | undefined;
 
   /** A user interaction; with nobody listening an input cannot happen, so the pairing fails. */
   #exchange(x: PasskeyExchange, needsAnswer: boolean, failReason?: number): void {
