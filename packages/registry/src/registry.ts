@@ -66,6 +66,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   readonly dbPath: string;
   #db: Database.Database | undefined;
   readonly #statements = new Map<string, Database.Statement>();
+  #watch: WatchState | undefined;
   readonly #secrets: IdentitySecrets;
   readonly #appVersion: string;
   readonly #now: () => number;
@@ -406,12 +407,98 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     return true;
   }
 
+  // ---- changes made by other processes ----
+
+  /**
+   * Also emit 'change' for writes by OTHER processes (or other DeviceRegistry instances on the
+   * same home), e.g. `pair remove` while an app runs: polls SQLite's PRAGMA data_version every
+   * intervalMs (default 1000) and diffs what changed. Stops on close(), unwatch() or signal abort.
+   */
+  watch(opts: { intervalMs?: number; signal?: AbortSignal } = {}): void {
+    if (this.#watch || opts.signal?.aborted) return;
+    const timer = setInterval(() => this.#poll(), opts.intervalMs ?? 1000);
+    timer.unref();
+    this.#watch = { timer, version: this.#dataVersion(), ...this.#snapshot() };
+    opts.signal?.addEventListener('abort', () => this.unwatch(), { once: true });
+  }
+
+  unwatch(): void {
+    if (this.#watch) clearInterval(this.#watch.timer);
+    this.#watch = undefined;
+  }
+
+  #dataVersion(): number {
+    return this.#sql().pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Cheap fingerprints of every device and bond row (no secrets kept: only lengths and times). */
+  #snapshot(): Pick<WatchState, 'devices' | 'bonds'> {
+    const devices = new Map<string, string>();
+    for (const r of this.#stmt(
+      `SELECT d.device_id AS id, d.peer_id, d.name, d.os, d.app_version, d.method, d.paired_at, d.last_seen_at, d.addresses,
+              k.created_at AS keys_at, b.address AS bond, b.created_at AS bond_at
+       FROM devices d LEFT JOIN session_keys k ON k.device_id = d.device_id LEFT JOIN ble_bonds b ON b.device_id = d.device_id`,
+    ).all() as { id: string }[]) {
+      devices.set(r.id, JSON.stringify(r));
+    }
+    const bonds = new Map<string, string>();
+    for (const r of this.#stmt(
+      `SELECT address, address_type, device_id, created_at, key_size, authenticated, secure_connections,
+              length(irk), length(ltk), length(local_ltk), length(csrk), length(link_key) FROM ble_bonds`,
+    ).all() as { address: string }[]) {
+      bonds.set(r.address, JSON.stringify(r));
+    }
+    return { devices, bonds };
+  }
+
+  /** Diffs against the last snapshot; call inside a transaction or poll. Returns the events to emit. */
+  #externalChanges(): RegistryChange[] {
+    const w = this.#watch;
+    if (!w) return [];
+    const version = this.#dataVersion();
+    if (version === w.version) return [];
+    w.version = version;
+    const next = this.#snapshot();
+    const out: RegistryChange[] = [];
+    for (const [id, sig] of next.devices) {
+      const old = w.devices.get(id);
+      if (old === sig) continue;
+      const device = this.get(id);
+      if (device) out.push({ type: old === undefined ? 'added' : 'updated', device });
+    }
+    for (const id of w.devices.keys()) if (!next.devices.has(id)) out.push({ type: 'removed', deviceId: id });
+    for (const [address, sig] of next.bonds) {
+      if (w.bonds.get(address) === sig) continue;
+      const b = this.getBond(address);
+      if (!b) continue;
+      const { deviceId, ...bond } = b;
+      out.push(deviceId ? { type: 'bond-saved', bond, deviceId } : { type: 'bond-saved', bond });
+    }
+    for (const address of w.bonds.keys()) if (!next.bonds.has(address)) out.push({ type: 'bond-removed', address });
+    w.devices = next.devices;
+    w.bonds = next.bonds;
+    return out;
+  }
+
+  #poll(): void {
+    if (!this.#db) return;
+    let events: RegistryChange[];
+    try {
+      events = this.#externalChanges();
+    } catch (err) {
+      debug('watch: poll failed: %O', err);
+      return;
+    }
+    for (const e of events) this.emit('change', e);
+  }
+
   // ---- lifecycle ----
 
   /** Closes the database. Further calls throw CLOSED; closing twice is fine. */
   close(): void {
     const db = this.#db;
     if (!db) return;
+    this.unwatch();
     this.#db = undefined;
     this.#statements.clear();
     try {
@@ -448,13 +535,26 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
 
   /** Runs fn in an IMMEDIATE transaction: takes the write lock up front so concurrent writers queue on busy_timeout. */
   #write<T>(fn: () => T): T {
+    let external: RegistryChange[] = [];
+    let t: T;
     try {
-      const t = this.#sql().transaction(fn).immediate();
+      t = this.#sql()
+        .transaction(() => {
+          // While watching: under the write lock, first pick up what others committed, so their
+          // changes are reported as theirs and ours are not reported twice.
+          external = this.#externalChanges();
+          const result = fn();
+          if (this.#watch) Object.assign(this.#watch, this.#snapshot());
+          return result;
+        })
+        .immediate();
       tightenModes(this.dbPath);
-      return t;
     } catch (err) {
+      for (const e of external) this.emit('change', e); // others' commits happened all the same
       throw sqliteError(this.dbPath, err);
     }
+    for (const e of external) this.emit('change', e);
+    return t;
   }
 
   #putBond(b: BleBond, deviceId: string | null): void {
@@ -477,6 +577,13 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     const bond = this.#stmt(`SELECT * FROM ble_bonds WHERE device_id = ?`).get(row.device_id) as BondRow | undefined;
     return deviceFromRow(row, keys, bond);
   }
+}
+
+interface WatchState {
+  timer: NodeJS.Timeout;
+  version: number;
+  devices: Map<string, string>;
+  bonds: Map<string, string>;
 }
 
 function storedBond(r: BondRow): StoredBond {
