@@ -5,33 +5,30 @@ import { BaseTransport } from './types.js';
 
 const debug = createDebug('pairkit:hci:usb');
 
-// Minimal view of the optional `usb` package (node-usb 2.x/3.x legacy API).
-interface UsbEndpoint {
+// Minimal view of the WebUSB API that the optional `usb` package (2.x and 3.x) provides.
+interface WebUsbEndpoint {
+  endpointNumber: number;
   direction: 'in' | 'out';
-  transferType: number;
-  address: number;
-  on(ev: 'data', cb: (d: Buffer) => void): unknown;
-  on(ev: 'error', cb: (e: Error) => void): unknown;
-  startPoll(n?: number, size?: number): void;
-  stopPoll(cb?: () => void): void;
-  transfer(data: Buffer, cb: (e?: Error) => void): void;
+  type: 'bulk' | 'interrupt' | 'isochronous';
 }
-interface UsbInterface {
-  endpoints: UsbEndpoint[];
-  claim(): void;
-  release(closeEndpoints: boolean, cb: (e?: Error) => void): void;
-  isKernelDriverActive(): boolean;
-  detachKernelDriver(): void;
+interface WebUsbDevice {
+  configuration: { interfaces: { interfaceNumber: number; alternate: { endpoints: WebUsbEndpoint[] } }[] } | null;
+  open(): Promise<void>;
+  close(): Promise<void>;
+  selectConfiguration(n: number): Promise<void>;
+  claimInterface(n: number): Promise<void>;
+  releaseInterface(n: number): Promise<void>;
+  controlTransferOut(
+    setup: { requestType: 'class'; recipient: 'device'; request: number; value: number; index: number },
+    data: Uint8Array,
+  ): Promise<unknown>;
+  transferIn(endpointNumber: number, length: number): Promise<{ data?: DataView; status: string }>;
+  transferOut(endpointNumber: number, data: Uint8Array): Promise<unknown>;
 }
-interface UsbDevice {
-  open(): void;
-  close(): void;
-  interface(n: number): UsbInterface;
-  controlTransfer(type: number, req: number, value: number, index: number, data: Buffer, cb: (e?: Error) => void): void;
+interface WebUsb {
+  findDeviceByIds?(vid: number, pid: number): Promise<WebUsbDevice | undefined>;
+  getDevices(): Promise<(WebUsbDevice & { vendorId: number; productId: number })[]>;
 }
-
-const TRANSFER_INTERRUPT = 3;
-const TRANSFER_BULK = 2;
 
 /** Collects packets that USB may split across transfers (events: 2-byte header, ACL: 4). */
 export class UsbPacketAccumulator {
@@ -62,77 +59,91 @@ export class UsbPacketAccumulator {
 export class UsbTransport extends BaseTransport {
   private readonly events = new UsbPacketAccumulator(H4PacketType.Event, 2, (b) => b[1]);
   private readonly aclIn = new UsbPacketAccumulator(H4PacketType.ACL, 4, (b) => b.readUInt16LE(2));
+  private readonly loops: Promise<void>[];
 
   constructor(
-    private readonly device: UsbDevice,
-    private readonly iface: UsbInterface,
-    private readonly evtEp: UsbEndpoint,
-    private readonly bulkIn: UsbEndpoint,
-    private readonly bulkOut: UsbEndpoint,
+    private readonly device: WebUsbDevice,
+    private readonly evtEp: number,
+    private readonly bulkIn: number,
+    private readonly bulkOut: number,
     readonly label: string,
   ) {
     super();
-    const onErr = (e: Error) => {
-      const err = new HciError('TRANSPORT', `${label}: ${e.message}`, { cause: e });
-      if (this.listenerCount('error') > 0) this.emit('error', err);
-      this.ended();
-    };
-    evtEp.on('data', (d) => this.events.push(d).forEach((p) => this.emit('data', p)));
-    bulkIn.on('data', (d) => this.aclIn.push(d).forEach((p) => this.emit('data', p)));
-    evtEp.on('error', onErr);
-    bulkIn.on('error', onErr);
-    evtEp.startPoll(3, 1024);
-    bulkIn.startPoll(3, 4096);
+    this.loops = [this.readLoop(evtEp, 1024, this.events), this.readLoop(bulkIn, 4096, this.aclIn)];
+  }
+
+  private async readLoop(ep: number, size: number, acc: UsbPacketAccumulator): Promise<void> {
+    while (!this.closed) {
+      try {
+        const r = await this.device.transferIn(ep, size);
+        if (this.closed) return;
+        if (r.data && r.data.byteLength > 0) {
+          for (const p of acc.push(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength))) this.emit('data', p);
+        }
+      } catch (e) {
+        if (this.closed) return;
+        const err = new HciError('TRANSPORT', `${this.label}: ${(e as Error).message}`, { cause: e });
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        this.ended();
+        return;
+      }
+    }
   }
 
   write(packet: Buffer): void {
     if (this.closed) throw new HciError('CLOSED', `${this.label}: transport is closed`);
-    const cb = (e?: Error) => {
-      if (e) debug('%s write: %s', this.label, e.message);
-    };
+    const fail = (e: Error) => debug('%s write: %s', this.label, e.message);
     const body = packet.subarray(1);
-    if (packet[0] === H4PacketType.Command) this.device.controlTransfer(0x20, 0, 0, 0, body, cb);
-    else if (packet[0] === H4PacketType.ACL) this.bulkOut.transfer(body, cb);
-    else throw new HciError('NOT_SUPPORTED', `${this.label}: packet type 0x${packet[0].toString(16)} over USB`);
+    if (packet[0] === H4PacketType.Command) {
+      this.device.controlTransferOut({ requestType: 'class', recipient: 'device', request: 0, value: 0, index: 0 }, body).catch(fail);
+    } else if (packet[0] === H4PacketType.ACL) {
+      this.device.transferOut(this.bulkOut, body).catch(fail);
+    } else {
+      throw new HciError('NOT_SUPPORTED', `${this.label}: packet type 0x${packet[0].toString(16)} over USB`);
+    }
   }
 
   protected async doClose(): Promise<void> {
-    await new Promise<void>((r) => this.evtEp.stopPoll(() => r()));
-    await new Promise<void>((r) => this.bulkIn.stopPoll(() => r()));
-    await new Promise<void>((r) => this.iface.release(true, () => r()));
-    this.device.close();
+    await this.device.releaseInterface(0).catch(() => {});
+    await this.device.close().catch(() => {}); // pending transferIn calls fail and the loops end
+    await Promise.allSettled(this.loops);
   }
 }
 
-/** Open a USB Bluetooth controller by vendor/product id through the optional `usb` package. */
+/** Open a USB Bluetooth controller by vendor/product id through the optional `usb` package (WebUSB API). */
 export async function openUsb(vendorId: number, productId: number): Promise<UsbTransport> {
   const label = `usb:${vendorId.toString(16).padStart(4, '0')}:${productId.toString(16).padStart(4, '0')}`;
-  let findByIds: (vid: number, pid: number) => UsbDevice | undefined;
+  let webusb: WebUsb;
   try {
-    const mod = (await import('usb' as string)) as { findByIds?: typeof findByIds; usb?: { findByIds?: typeof findByIds }; default?: { findByIds?: typeof findByIds } };
-    findByIds = (mod.findByIds ?? mod.usb?.findByIds ?? mod.default?.findByIds)!;
-    if (!findByIds) throw new Error('findByIds export missing');
+    const mod = (await import('usb' as string)) as { WebUSB?: new (o: { allowAllDevices: boolean }) => WebUsb; default?: { WebUSB?: new (o: { allowAllDevices: boolean }) => WebUsb } };
+    const WebUSB = mod.WebUSB ?? mod.default?.WebUSB;
+    if (!WebUSB) throw new Error('WebUSB export missing');
+    webusb = new WebUSB({ allowAllDevices: true });
   } catch (e) {
     throw new HciError('NOT_SUPPORTED', `${label}: the optional package usb is not installed or failed to load`, { cause: e });
   }
-  const device = findByIds(vendorId, productId);
+  let device: WebUsbDevice | undefined;
+  try {
+    device = webusb.findDeviceByIds
+      ? await webusb.findDeviceByIds(vendorId, productId)
+      : (await webusb.getDevices()).find((d) => d.vendorId === vendorId && d.productId === productId);
+  } catch (e) {
+    throw new HciError('TRANSPORT', `${label}: cannot list USB devices: ${(e as Error).message}`, { cause: e });
+  }
   if (!device) throw new HciError('TRANSPORT', `${label}: no such USB device`);
   try {
-    device.open();
-    const iface = device.interface(0);
-    if (iface.isKernelDriverActive()) iface.detachKernelDriver();
-    iface.claim();
-    const evt = iface.endpoints.find((e) => e.direction === 'in' && e.transferType === TRANSFER_INTERRUPT);
-    const bin = iface.endpoints.find((e) => e.direction === 'in' && e.transferType === TRANSFER_BULK);
-    const bout = iface.endpoints.find((e) => e.direction === 'out' && e.transferType === TRANSFER_BULK);
+    await device.open();
+    if (device.configuration === null) await device.selectConfiguration(1);
+    // The kernel's btusb driver must not own the device (unbind it first on Linux).
+    await device.claimInterface(0);
+    const eps = device.configuration?.interfaces.find((i) => i.interfaceNumber === 0)?.alternate.endpoints ?? [];
+    const evt = eps.find((e) => e.direction === 'in' && e.type === 'interrupt');
+    const bin = eps.find((e) => e.direction === 'in' && e.type === 'bulk');
+    const bout = eps.find((e) => e.direction === 'out' && e.type === 'bulk');
     if (!evt || !bin || !bout) throw new Error('interface 0 lacks the HCI interrupt/bulk endpoints');
-    return new UsbTransport(device, iface, evt, bin, bout, label);
+    return new UsbTransport(device, evt.endpointNumber, bin.endpointNumber, bout.endpointNumber, label);
   } catch (e) {
-    try {
-      device.close();
-    } catch {
-      /* already closed */
-    }
+    await device.close().catch(() => {});
     throw new HciError('TRANSPORT', `${label}: ${(e as Error).message}`, { cause: e });
   }
 }
