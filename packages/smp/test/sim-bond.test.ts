@@ -2,7 +2,7 @@
 // bonded peer resolved through its IRK, the Security Request answer, failures storing nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IoCapability as Io, type EncryptInfo } from '../src/index.js';
+import { generateScOobData, IoCapability as Io, type EncryptInfo, type PairingResult } from '../src/index.js';
 import { simAir, simNode, link, playUsers, managerFor, type SimNode } from './helpers/sim.js';
 
 async function pairOnce(a: SimNode, b: SimNode, sc: boolean) {
@@ -238,6 +238,27 @@ test('pairing again on an encrypted link: new keys, the controller refreshes the
   assert.notDeepEqual(r1.ltk, r2.ltk, 'fresh keys');
   assert.ok(cl.encrypted && pl.encrypted);
   assert.deepEqual(a.registry.getBond(b.registry.identity().bleIdentityAddress)!.ltk, r2.ltk, 'the bond holds the new LTK');
+  cm.close();
+  pm.close();
+});
+
+test('LE SC OOB over HCI: the central holds the peripheral\'s r and C (one-sided), no user step', async (t) => {
+  const air = await simAir(t);
+  const [a, b] = await Promise.all([simNode(t, air, 'a'), simNode(t, air, 'b')]);
+  const oob = generateScOobData();
+  const cm = managerFor(a, { ioCapability: Io.NoInputNoOutput, oob: { peer: { r: oob.r, c: oob.c } } });
+  const pm = managerFor(b, { ioCapability: Io.NoInputNoOutput, oob: { local: oob } });
+  const [cl, pl] = await link(a, b);
+  const csm = cm.attach(cl);
+  const psm = pm.attach(pl);
+  let asked = false;
+  for (const sm of [csm, psm]) sm.on('passkeyExchange', () => (asked = true));
+  const done = new Promise<PairingResult>((resolve) => psm.once('pairingComplete', resolve));
+  const r = await csm.pair(AbortSignal.timeout(5000));
+  assert.equal(r.model, 'OOB');
+  assert.equal(r.securityLevel, 4);
+  assert.equal((await done).model, 'OOB');
+  assert.equal(asked, false);
   cm.close();
   pm.close();
 });
