@@ -29,6 +29,8 @@ export interface BleHandoverJoinerOptions {
    * seen. Ignored when `target` is given.
    */
   choose?: ChooseInitiator;
+  /** Wait this long after the first initiator is seen before asking `choose` (default 0). */
+  settleMs?: number;
   /** Connect to this address without scanning (e.g. the address in the peer's OOB data). */
   target?: LeAddress;
   /** LE SC OOB with the peer's r and C instead of Numeric Comparison. */
@@ -141,15 +143,45 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
     }
   }
 
-  /** Scans until `choose` picks one of the initiators seen so far. */
+  /**
+   * Scans until `choose` picks one of the initiators seen so far. `choose` is first asked
+   * `settleMs` after the first sighting (so that a second initiator nearby is noticed), then
+   * again on every new sighting.
+   */
   async #scan(signal: AbortSignal): Promise<NearbyInitiator> {
     const seen: NearbyInitiator[] = [];
     const choose = this.#o.choose ?? ((list: NearbyInitiator[]) => list[0]);
-    for await (const found of this.#o.radio.scan({ serviceUuid: PAIRKIT_SERVICE_UUID, signal })) {
-      seen.push(found);
-      this.emit('nearby', { address: found.address.address, name: found.name, rssi: found.rssi });
-      const pick = await choose([...seen], signal);
-      if (pick) return pick;
+    const settleMs = this.#o.settleMs ?? 0;
+    const it = this.#o.radio.scan({ serviceUuid: PAIRKIT_SERVICE_UUID, signal })[Symbol.asyncIterator]();
+    let pending: Promise<IteratorResult<NearbyInitiator>> | undefined;
+    let settleAt: number | undefined;
+    let settled = false;
+    try {
+      for (;;) {
+        pending ??= it.next();
+        const wait = settleAt === undefined || settled ? undefined : Math.max(0, settleAt - Date.now());
+        let timer: NodeJS.Timeout | undefined;
+        const next = await (wait === undefined
+          ? pending
+          : Promise.race([pending, new Promise<'settled'>((r) => (timer = setTimeout(() => r('settled'), wait)))]));
+        clearTimeout(timer);
+        if (next !== 'settled') {
+          pending = undefined;
+          if (next.done === true) break;
+          seen.push(next.value);
+          this.emit('nearby', { address: next.value.address.address, name: next.value.name, rssi: next.value.rssi });
+          if (!settled) {
+            settleAt ??= Date.now() + settleMs;
+            if (Date.now() < settleAt) continue;
+          }
+        }
+        settled = true;
+        const pick = await choose([...seen], signal);
+        if (pick) return pick;
+      }
+    } finally {
+      // Not awaited: a next() may still be pending; the stage's signal ends the scan for good.
+      void it.return?.()?.catch(() => {});
     }
     throw new BootstrapError('NO_INITIATOR', 'no pairkit initiator chosen');
   }

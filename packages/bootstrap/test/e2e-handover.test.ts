@@ -92,3 +92,23 @@ test('the network part failing after BLE succeeded: clean failure, the bond is n
   assert.deepEqual(await list(t, hb), [], 'no device and no BLE-only bond');
   assert.deepEqual(await list(t, ha), []);
 });
+
+test('two initiators nearby: join --ble --yes refuses to guess; with nobody nearby it times out (exit 5); nothing stored', async (t) => {
+  const hci = await sim(t);
+  const hb = home(t, 'b');
+  const r1 = pair(t, home(t, 'a1'), ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  const r2 = pair(t, home(t, 'a2'), ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  await Promise.all([r1.waitFor('advertising'), r2.waitFor('advertising')]);
+  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  assert.equal(await b.exited, 4, b.stderr);
+  assert.equal((await b.waitFor('failed')).code, 'NO_INITIATOR');
+  assert.ok(!b.events().includes('connected'));
+  r1.kill();
+  r2.kill();
+  await Promise.all([r1.exited, r2.exited]);
+
+  const lonely = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', '--timeout', '2s', ...LISTEN]);
+  assert.equal(await lonely.exited, 5, lonely.stderr);
+  assert.equal((await lonely.waitFor('failed')).code, 'TIMEOUT');
+  assert.deepEqual(await list(t, hb), []);
+});

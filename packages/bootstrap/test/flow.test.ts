@@ -97,3 +97,39 @@ test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB dat
   assert.equal(a.registry.list().length, 1);
   assert.equal(b.registry.list()[0].bond?.address, a.registry.identity().bleIdentityAddress);
 });
+
+test('in-process: two initiators nearby; the joiner is shown both and pairs with the one chosen', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a1 = await makeDevice(air, 'kitchen');
+  const a2 = await makeDevice(air, 'office');
+  const b = await makeDevice(air, 'phone');
+  t.after(() => Promise.all([a1.stop(), a2.stop(), b.stop()]));
+  const stop1 = new AbortController();
+  const i1 = new BleHandoverInitiator({ radio: a1.radio, node: a1.node, registry: a1.registry, confirm: async () => true, signal: stop1.signal });
+  const i2 = new BleHandoverInitiator({ radio: a2.radio, node: a2.node, registry: a2.registry, confirm: async () => true });
+  const r1 = i1.run();
+  r1.catch(() => {});
+  const r2 = i2.run();
+  await Promise.all([new Promise((r) => i1.once('advertising', r)), new Promise((r) => i2.once('advertising', r))]);
+  const offered: string[][] = [];
+  const joi = new BleHandoverJoiner({
+    radio: b.radio,
+    node: b.node,
+    registry: b.registry,
+    confirm: async () => true,
+    settleMs: 500,
+    choose: (seen) => {
+      offered.push(seen.map((s) => s.name).sort());
+      return seen.find((s) => s.name === 'office');
+    },
+  });
+  const rb = await joi.run();
+  await r2;
+  assert.deepEqual(offered[0], ['kitchen', 'office'], 'both initiators were listed before choosing');
+  assert.equal(rb.name, 'office');
+  assert.equal(b.registry.list().length, 1);
+  stop1.abort();
+  await assert.rejects(r1, (e: unknown) => e instanceof BootstrapError && e.code === 'ABORTED');
+  assert.deepEqual(a1.registry.list(), []);
+});

@@ -107,17 +107,15 @@ function readAnswer(signal: AbortSignal): Promise<boolean> {
   });
 }
 
-/** Picks the initiator: --yes takes the only one seen in a short window; else ask on a terminal. */
-function chooser(ctx: CliContext, opts: BleOptions): (seen: NearbyInitiator[], signal: AbortSignal) => Promise<NearbyInitiator | undefined> {
-  let windowEnds: number | undefined;
+/** How long `join --ble` listens after the first initiator shows up, to notice a second one. */
+const SETTLE_MS = 1500;
+
+/** Picks the initiator: --yes (or no terminal) takes the only one; else ask on the terminal. */
+function chooser(opts: BleOptions): (seen: NearbyInitiator[], signal: AbortSignal) => Promise<NearbyInitiator | undefined> {
   return async (seen, signal) => {
-    windowEnds ??= Date.now() + 1500;
-    // Wait out a short window so that a second initiator nearby is noticed.
-    const left = windowEnds - Date.now();
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
     signal.throwIfAborted();
-    if (seen.length === 1 && (opts.yes === true || !process.stdin.isTTY)) return seen[0];
     if (opts.yes === true || !process.stdin.isTTY) {
+      if (seen.length === 1) return seen[0];
       throw new BootstrapError('NO_INITIATOR', `${seen.length} pairkit devices are advertising nearby; run without --yes on a terminal to choose`);
     }
     process.stderr.write(seen.map((s, i) => `  ${i + 1}) ${s.name || '(no name)'}  ${s.address.address}  ${s.rssi} dBm`).join('\n') + '\n');
@@ -201,7 +199,8 @@ export async function runBleJoin(ctx: CliContext, opts: NetOptions & BleOptions 
       node,
       registry,
       confirm: comparer(ctx, opts),
-      choose: chooser(ctx, opts),
+      choose: chooser(opts),
+      settleMs: SETTLE_MS,
       target: peerOob?.address,
       oob: peerOob ? { peer: { r: peerOob.r, c: peerOob.c } } : undefined,
       timeouts: { scan: timeoutMs, network: timeoutMs },
