@@ -85,8 +85,15 @@ export async function openTransport(uri: string, opts: { signal?: AbortSignal } 
   debug('opening %s', uri);
   switch (spec.kind) {
     case 'tcp': {
-      const s = await connectSocket({ host: spec.host, port: spec.port }, uri, opts.signal);
-      return new StreamTransport(s, uri);
+      try {
+        const s = await connectSocket({ host: spec.host, port: spec.port }, uri, opts.signal);
+        return new StreamTransport(s, uri);
+      } catch (e) {
+        if (uri === 'sim' && e instanceof HciError && e.code === 'TRANSPORT') {
+          throw new HciError('TRANSPORT', `${e.message} (is \`pair sim\` running on ${spec.host}:${spec.port}?)`, { cause: e });
+        }
+        throw e;
+      }
     }
     case 'unix': {
       const s = await connectSocket({ path: spec.path }, uri, opts.signal);
