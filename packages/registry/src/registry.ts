@@ -181,8 +181,8 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     if (q.length === 0) throw new RegistryError('INVALID_INPUT', 'empty device name or id');
     const exact = this.get(q) ?? this.findByPeerId(q);
     if (exact) return exact;
-    const pick = (sql: string, arg: string, what: string): PairedDevice | undefined => {
-      const found = this.#read(() => (this.#stmt(sql).all(arg, arg) as DeviceRow[]).map((r) => this.#hydrate(r)));
+    const pick = (sql: string, args: string[], what: string): PairedDevice | undefined => {
+      const found = this.#read(() => (this.#stmt(sql).all(...args) as DeviceRow[]).map((r) => this.#hydrate(r)));
       if (found.length === 1) return found[0];
       if (found.length > 1) {
         throw new RegistryError('AMBIGUOUS', `${JSON.stringify(q)} matches ${found.length} devices by ${what}`, {
@@ -192,10 +192,10 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
       return undefined;
     };
     const found =
-      pick(`SELECT * FROM devices WHERE name = ? AND ? IS NOT NULL ORDER BY paired_at`, q, 'name') ??
-      pick(`SELECT * FROM devices WHERE lower(name) = lower(?) AND ? IS NOT NULL ORDER BY paired_at`, q, 'name') ??
+      pick(`SELECT * FROM devices WHERE name = ? ORDER BY paired_at`, [q], 'name') ??
+      pick(`SELECT * FROM devices WHERE lower(name) = lower(?) ORDER BY paired_at`, [q], 'name') ??
       // ids are [a-z2-7]: every id starting with p sorts in [p, p + U+007F)
-      pick(`SELECT * FROM devices WHERE device_id >= ? AND device_id < ? || char(127) ORDER BY paired_at`, q.toLowerCase(), 'id prefix');
+      pick(`SELECT * FROM devices WHERE device_id >= ? AND device_id < ? || char(127) ORDER BY paired_at`, [q.toLowerCase(), q.toLowerCase()], 'id prefix');
     if (found) return found;
     throw new RegistryError('NOT_FOUND', `no paired device matches ${JSON.stringify(q)}`, {
       hint: 'see the paired devices with: pair list',
@@ -232,7 +232,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
     }
     const bond = record.bond === undefined ? undefined : checkBond(record.bond, now);
 
-    const existed = this.#write(() => {
+    const { existed, device } = this.#write(() => {
       const old = this.#stmt(`SELECT * FROM devices WHERE device_id = ?`).get(deviceId) as DeviceRow | undefined;
       const clash = this.#stmt(`SELECT device_id FROM devices WHERE peer_id = ? AND device_id != ?`).get(peerId, deviceId);
       if (clash) throw new RegistryError('INVALID_INPUT', 'another device already has this peerId');
@@ -263,12 +263,12 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
       }
       if (bond) this.#putBond(bond, deviceId);
       this.#stmt(`DELETE FROM revocations WHERE device_id = ?`).run(deviceId);
-      return old !== undefined;
+      // read back inside the transaction: what we return is exactly what was committed
+      return { existed: old !== undefined, device: this.get(deviceId)! };
     });
-    const device = this.get(deviceId)!;
     debug('%s device %s (%s)', existed ? 'updated' : 'added', deviceId, method);
     this.emit('change', { type: existed ? 'updated' : 'added', device });
-    if (device.bond) this.emit('change', { type: 'bond-saved', bond: device.bond, deviceId });
+    if (bond && device.bond) this.emit('change', { type: 'bond-saved', bond: device.bond, deviceId });
     return device;
   }
 
@@ -276,12 +276,12 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   touch(deviceId: string, update: { addresses?: string[]; lastSeenAt?: number } = {}): PairedDevice {
     const addresses = update.addresses === undefined ? undefined : checkAddresses(update.addresses);
     const lastSeenAt = update.lastSeenAt === undefined ? this.#now() : checkTime('lastSeenAt', update.lastSeenAt);
-    this.#write(() => {
+    const device = this.#write(() => {
       const info = this.#stmt(`UPDATE devices SET last_seen_at = ?, addresses = coalesce(?, addresses) WHERE device_id = ?`)
         .run(lastSeenAt, addresses === undefined ? null : JSON.stringify(addresses), String(deviceId));
       if (info.changes === 0) throw notFound(deviceId);
+      return this.get(deviceId)!;
     });
-    const device = this.get(deviceId)!;
     this.emit('change', { type: 'updated', device });
     return device;
   }
@@ -354,16 +354,16 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
         link = old?.device_id ?? null;
       }
       this.#putBond(b, link);
-      let methodChanged = false;
+      let updated: PairedDevice | undefined;
       if (link) {
         const info = this.#stmt(`UPDATE devices SET method = 'both' WHERE device_id = ? AND method = 'network'`).run(link);
-        methodChanged = info.changes > 0;
+        if (info.changes > 0) updated = this.get(link);
       }
-      return { link, methodChanged };
+      return { link, updated };
     });
     const stored: StoredBond = result.link ? { ...b, deviceId: result.link } : { ...b };
     this.emit('change', result.link ? { type: 'bond-saved', bond: b, deviceId: result.link } : { type: 'bond-saved', bond: b });
-    if (result.methodChanged && result.link) this.emit('change', { type: 'updated', device: this.get(result.link)! });
+    if (result.updated) this.emit('change', { type: 'updated', device: result.updated });
     return stored;
   }
 

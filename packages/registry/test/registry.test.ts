@@ -77,6 +77,12 @@ test('pairing again updates in place and merges methods', async (t) => {
     events.map((e) => e.type),
     ['added', 'updated', 'bond-saved'],
   );
+  // pairing again without a bond keeps the bond and reports no bond change
+  events.length = 0;
+  const third = reg.savePairing(record(peer, { method: 'network' }));
+  assert.equal(third.bond?.address, 'C2:00:00:00:00:01');
+  assert.equal(third.method, 'both');
+  assert.deepEqual(events.map((e) => e.type), ['updated']);
 });
 
 test('savePairing refuses a peer id that is not the public key\'s, and writes nothing', async (t) => {
