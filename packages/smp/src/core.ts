@@ -85,7 +85,9 @@ export class SmpCore {
     this.#o = {
       bonding: true, mitm: false, mitmRequired: false, secureConnections: true, scOnly: false, keypress: false,
       ct2: true, linkKey: false, allowDebugKeys: false, useDebugKey: false, manualAccept: false, timeoutMs: 30_000,
-      ...options, maxKeySize, minKeySize,
+      // An option given as undefined keeps its default (the required ones are never undefined).
+      ...(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as unknown as SmpCoreOptions),
+      maxKeySize, minKeySize,
     };
   }
 

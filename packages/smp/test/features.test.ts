@@ -194,3 +194,12 @@ test('a fixed passkey is displayed when given; an out-of-range one is refused', 
   ok(r);
   assert.throws(() => new SmpCore({ ...po, role: 'peripheral', fixedPasskey: 1_000_000 }), (e: unknown) => (e as { code?: string }).code === 'INVALID_PASSKEY');
 });
+
+test('options given as undefined keep their defaults (30 s timeout, bonding on)', () => {
+  const [co] = pairOptions();
+  const c = new SmpCore({ ...co, role: 'central', timeoutMs: undefined, bonding: undefined, maxKeySize: undefined });
+  const [req] = c.start(1000) as Extract<SmpAction, { type: 'send' }>[];
+  assert.equal(c.deadline, 31_000);
+  assert.equal(req.pdu[3] & 0x01, 0x01, 'bonding flag set');
+  assert.equal(req.pdu[4], 16, 'max key size 16');
+});
