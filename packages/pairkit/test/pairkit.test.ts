@@ -1,6 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { join } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createPairkitNode } from '@pairkit/net';
+import { DeviceRegistry } from '@pairkit/registry';
 import { Pairkit, PairkitError, PairingCodeError, type DeviceChange, type PairingProgress } from '../src/index.js';
 import { openDevice, pair, tempRoot } from './helpers/devices.js';
 
@@ -201,6 +205,33 @@ describe('removed and unpaired devices', () => {
     assert.equal(who.deviceId, a.identity.deviceId);
     assert.deepEqual(b.devices(), []);
     await rejectsWith(b.openChannel(a.identity.deviceId, '/test/hello/1.0.0'), 'DEVICE_REMOVED');
+  });
+
+  test('a stranger dialing a protocol directly with libp2p is refused before the handler runs', async (t) => {
+    const root = await tempRoot();
+    t.after(root.cleanup);
+    const a = await openDevice(root.root, 'host');
+    t.after(() => a.close());
+    let handled = 0;
+    await a.handle('/test/secret/1.0.0', async (ch) => {
+      handled++;
+      await ch.write(Buffer.from('secret'));
+    });
+    // an outsider with its own identity and a bare libp2p node: no pairkit facade involved
+    const strangerRegistry = await DeviceRegistry.open({ home: join(root.root, 'stranger') });
+    t.after(() => strangerRegistry.close());
+    const node = await createPairkitNode({ identity: strangerRegistry.identity(), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false });
+    t.after(() => node.stop());
+    const refused = once(a, 'refused');
+    const stream = await node.dialProtocol(multiaddr(a.addresses[0]!), '/test/secret/1.0.0');
+    let reply = Buffer.alloc(0);
+    for await (const chunk of stream) reply = Buffer.concat([reply, Buffer.from(chunk.subarray())]);
+    assert.match(reply.toString(), /"ok":false/);
+    assert.match(reply.toString(), /NOT_PAIRED/);
+    assert.doesNotMatch(reply.toString(), /secret"/);
+    const [info] = (await refused) as [{ peerId: string }];
+    assert.equal(info.peerId, strangerRegistry.identity().peerId);
+    assert.equal(handled, 0);
   });
 
   test('a closed device refuses calls with CLOSED', async (t) => {
