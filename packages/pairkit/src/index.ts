@@ -31,5 +31,7 @@ export {
   type BleOob,
   type LeAddress,
   type NearbyInitiator,
+  type ChooseInitiator,
   type StageTimeouts,
 } from '@pairkit/bootstrap';
+export type { HciTransport } from '@pairkit/hci';
