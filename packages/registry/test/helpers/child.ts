@@ -3,11 +3,12 @@
 //   node child.js write <home> <n> [barrierDir parties]
 //        -> saves n pairings, one transaction each; with a barrier, starts writing only once
 //           `parties` processes have opened the registry, so the writes really overlap
+//   node child.js write-forever <home> -> saves pairings with bonds until killed
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeviceRegistry, RegistryError } from '../../src/index.js';
-import { newPeer, record } from './fixtures.js';
+import { DeviceRegistry, RegistryError, randomStaticAddress } from '../../src/index.js';
+import { bond, newPeer, record } from './fixtures.js';
 
 const [cmd, home, n, barrier, parties] = process.argv.slice(2);
 try {
@@ -23,6 +24,9 @@ try {
       reg.savePairing(record(newPeer(), { name: `p${process.pid}-${i}` }));
       written++;
     }
+  }
+  if (cmd === 'write-forever') {
+    for (;;) reg.savePairing(record(newPeer(), { method: 'both', bond: bond(randomStaticAddress()) }));
   }
   reg.close();
   process.stdout.write(JSON.stringify({ ok: true, deviceId, written }) + '\n');
