@@ -523,3 +523,34 @@ test('startEncryption honours an AbortSignal while the peer does not answer the 
   await assert.rejects(c2.startEncryption(Buffer.alloc(16, 1), 0, Buffer.alloc(8), ac.signal), (e: unknown) => e instanceof HciError && e.code === 'ABORTED');
   assert.equal(c2.encrypted, false);
 });
+
+test('the @pairkit/hci README quick start runs against a SimServer and prints hello', async (t) => {
+  const { readFile, writeFile } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const air = new SimAir();
+  const server = new SimServer(air);
+  const { port } = await server.listen(0);
+  const dir = await mkdtemp(join(tmpdir(), 'pairkit-readme-'));
+  t.after(async () => {
+    await server.close();
+    air.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const hciEntry = import.meta.resolve('@pairkit/hci');
+  const readme = await readFile(join(fileURLToPath(new URL('.', hciEntry)), '../../README.md'), 'utf8');
+  const block = /```js\n(import \{ HciHost, HciStatus \}[\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(block, 'quick start block found');
+  const code = block.replace("from '@pairkit/hci'", `from ${JSON.stringify(hciEntry)}`).replace("const uri = 'sim';", `const uri = 'tcp:127.0.0.1:${port}';`);
+  const file = join(dir, 'quickstart.mjs');
+  await writeFile(file, code);
+  const child = spawn(process.execPath, [file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d));
+  child.stderr.on('data', (d: Buffer) => (err += d));
+  const code_ = await new Promise<number | null>((r) => child.on('exit', r));
+  assert.equal(code_, 0, err);
+  assert.equal(out.trim(), 'hello');
+  const recs = await readBtsnoop(join(dir, 'central.btsnoop'));
+  assert.ok(recs.some((r) => r.direction === 'sent' && r.packet[0] === 0x02), 'the capture holds our ACL data');
+});
