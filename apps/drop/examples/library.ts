@@ -6,9 +6,10 @@ import { Pairkit } from 'pairkit';
 import { receiveFiles, sendFiles } from '@pairkit/drop';
 
 const root = await mkdtemp(join(tmpdir(), 'drop-example-'));
-const listen = ['/ip4/127.0.0.1/tcp/0'];
-const desk = await Pairkit.open({ home: join(root, 'desk'), name: 'desk', listen });
-const laptop = await Pairkit.open({ home: join(root, 'laptop'), name: 'laptop', listen, bootstrap: desk.addresses });
+// Both devices live on this machine: loopback only, no LAN discovery.
+const net = { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false };
+const desk = await Pairkit.open({ home: join(root, 'desk'), name: 'desk', ...net });
+const laptop = await Pairkit.open({ home: join(root, 'laptop'), name: 'laptop', ...net, bootstrap: desk.addresses });
 
 try {
   const invitation = desk.initiatePairing();

@@ -9,9 +9,10 @@ import { Pairkit } from 'pairkit';
 
 const root = await mkdtemp(join(tmpdir(), 'pairkit-example-'));
 const air = new SimAir(); // the shared virtual radio space
-const listen = ['/ip4/127.0.0.1/tcp/0'];
-const speaker = await Pairkit.open({ home: join(root, 'speaker'), name: 'speaker', listen });
-const phone = await Pairkit.open({ home: join(root, 'phone'), name: 'phone', listen });
+// Both devices live on this machine: loopback only, no LAN discovery.
+const net = { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false };
+const speaker = await Pairkit.open({ home: join(root, 'speaker'), name: 'speaker', ...net });
+const phone = await Pairkit.open({ home: join(root, 'phone'), name: 'phone', ...net });
 
 try {
   // A real app shows the digits and asks the user; here both sides just agree.

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { Pairkit } from 'pairkit';
 
 const root = await mkdtemp(join(tmpdir(), 'pairkit-example-'));
-const listen = ['/ip4/127.0.0.1/tcp/0'];
-const laptop = await Pairkit.open({ home: join(root, 'laptop'), name: 'laptop', listen });
-const phone = await Pairkit.open({ home: join(root, 'phone'), name: 'phone', listen, bootstrap: laptop.addresses });
+// Both devices live on this machine: loopback only, no LAN discovery.
+const net = { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false };
+const laptop = await Pairkit.open({ home: join(root, 'laptop'), name: 'laptop', ...net });
+const phone = await Pairkit.open({ home: join(root, 'phone'), name: 'phone', ...net, bootstrap: laptop.addresses });
 
 try {
   // The laptop shows 12 words; the phone's user types them.

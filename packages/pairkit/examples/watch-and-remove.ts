@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { Pairkit, PairkitError } from 'pairkit';
 
 const root = await mkdtemp(join(tmpdir(), 'pairkit-example-'));
-const listen = ['/ip4/127.0.0.1/tcp/0'];
-const a = await Pairkit.open({ home: join(root, 'a'), name: 'desktop', listen });
-const b = await Pairkit.open({ home: join(root, 'b'), name: 'tablet', listen, bootstrap: a.addresses });
+// Both devices live on this machine: loopback only, no LAN discovery.
+const net = { listen: ['/ip4/127.0.0.1/tcp/0'], mdns: false };
+const a = await Pairkit.open({ home: join(root, 'a'), name: 'desktop', ...net });
+const b = await Pairkit.open({ home: join(root, 'b'), name: 'tablet', ...net, bootstrap: a.addresses });
 const stop = new AbortController();
 
 try {
