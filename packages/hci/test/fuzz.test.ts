@@ -184,3 +184,39 @@ test('fuzz: AD parser', { timeout: 60_000 }, () => {
     opts,
   );
 });
+
+test('fuzz: a host fed arbitrary controller events and ACL never throws and keeps its books straight', { timeout: 60_000 }, async () => {
+  const { BaseTransport, HciHost, buildEvent: be } = await import('../src/index.js');
+  class Direct extends BaseTransport {
+    written = 0;
+    write(): void {
+      this.written++;
+    }
+    protected doClose(): void {}
+    feed(p: Buffer): void {
+      this.emit('data', p);
+    }
+  }
+  const handle = fc.integer({ min: 0, max: 3 });
+  const conn = fc.tuple(handle, fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: 2 })).map(([h, role, status]) =>
+    be('LE_Connection_Complete', { status: status === 2 ? 0x3e : 0, connectionHandle: h, role, peerAddressType: 1, peerAddress: 'C1:00:00:00:00:01', connectionInterval: 24, peripheralLatency: 0, supervisionTimeout: 400, centralClockAccuracy: 0 }),
+  );
+  const disc = fc.tuple(handle, fc.integer({ min: 0, max: 255 })).map(([h, reason]) => be('Disconnection_Complete', { status: 0, connectionHandle: h, reason }));
+  const nocp = fc.tuple(handle, fc.integer({ min: 0, max: 0xffff })).map(([h, n]) => be('Number_Of_Completed_Packets', { handles: [{ connectionHandle: h, numCompletedPackets: n }] }));
+  const enc = fc.tuple(handle, fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 })).map(([h, s, e]) => be('Encryption_Change_v1', { status: s, connectionHandle: h, encryptionEnabled: e }));
+  const ltk = handle.map((h) => be('LE_Long_Term_Key_Request', { connectionHandle: h, randomNumber: Buffer.alloc(8), encryptedDiversifier: 0 }));
+  const aclPkt = fc.tuple(handle, fc.integer({ min: 0, max: 3 }), bytes(40)).map(([h, pb, d]) => encodeAcl(h, pb, 0, d));
+  const rawEvent = fc.tuple(eventCodes, bytes(40)).map(([c, d]) => Buffer.concat([Buffer.from([0x04, c, d.length]), d]));
+  const packet = fc.oneof(conn, disc, nocp, enc, ltk, aclPkt, rawEvent);
+  await fc.assert(
+    fc.asyncProperty(fc.array(packet, { maxLength: 12 }), async (packets) => {
+      const t = new Direct();
+      const host = new HciHost(t);
+      host.on('error', () => {});
+      for (const p of packets) t.feed(p);
+      for (const c of host.connections.values()) assert.ok(c.connected);
+      await host.close();
+    }),
+    { numRuns: 20_000 },
+  );
+});
