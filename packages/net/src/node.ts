@@ -45,6 +45,10 @@ export interface PairkitNodeOptions {
   relayServer?: boolean;
   /** Also listen through relays we are connected to (for peers behind NAT). */
   relayListen?: boolean;
+  /** Inbound connections per second one host may open (libp2p default 5; 100 for relay servers). */
+  inboundConnectionThreshold?: number;
+  /** Inbound connections still in their handshake at once (libp2p default 10; 64 for relay servers). */
+  maxIncomingPendingConnections?: number;
   signal?: AbortSignal;
 }
 
@@ -129,7 +133,11 @@ export async function createPairkitNode(opts: PairkitNodeOptions): Promise<Pairk
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services
+    services,
+    connectionManager: {
+      inboundConnectionThreshold: opts.inboundConnectionThreshold ?? (opts.relayServer === true ? 100 : 5),
+      maxIncomingPendingConnections: opts.maxIncomingPendingConnections ?? (opts.relayServer === true ? 64 : 10)
+    }
   })) as unknown as PairkitLibp2p;
 
   if (node.peerId.toString() !== opts.identity.peerId) {

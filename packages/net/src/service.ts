@@ -15,13 +15,15 @@ import { ConversationRunner } from './runner.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { NetError, abortError } from './errors.js';
 import type { PairkitLibp2p } from './node.js';
-import { announceSession, rendezvousCid } from './rendezvous.js';
+import { announceSession, rendezvousCid, sleep } from './rendezvous.js';
 import { discoverCandidates, type Candidate, type CandidateSource } from './discovery.js';
 import type { DeviceStore } from './store.js';
 
 const log = createDebug('pairkit:net:pairing');
 
 export const PAIR_PROTOCOL = '/pairkit/pair/1.0.0';
+/** Tries to reach one candidate (it may rate-limit us or still be starting) before giving up on it. */
+const DIAL_ATTEMPTS = 20;
 
 /** A paired device, with the verification string both sides can compare. */
 export type PairedOutcome = PairedDevice & { verification: string };
@@ -195,7 +197,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
         if (signal.aborted || winner) return;
         const peerId = c.peer.id.toString();
         this.emit('candidate', { peerId, source: c.source });
-        const out = await this.#tryCandidate(code, c, signal, runners);
+        const out = await this.#tryCandidateWithRetry(code, c, signal, runners);
         if (!winner) {
           winner = out;
           stop.abort(new NetError('ABORTED', 'another candidate won'));
@@ -246,6 +248,19 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
   /** Open conversations (both roles), for status and benchmarks. */
   get openConversations(): number {
     return this.#runners.size;
+  }
+
+  /** Dial failures (rate limits, a node still starting) are retried; protocol failures are final. */
+  async #tryCandidateWithRetry(code: PairingCode, c: Candidate, signal: AbortSignal, runners: Set<ConversationRunner>): Promise<PairedOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#tryCandidate(code, c, signal, runners);
+      } catch (err) {
+        if (err instanceof PairingProtocolError || signal.aborted || attempt >= DIAL_ATTEMPTS) throw err;
+        log('dial %s failed (attempt %d): %s', c.peer.id.toString(), attempt, (err as Error).message);
+        await sleep(Math.min(250 * attempt, 2_000) * (0.5 + Math.random()), signal);
+      }
+    }
   }
 
   async #tryCandidate(code: PairingCode, c: Candidate, signal: AbortSignal, runners: Set<ConversationRunner>): Promise<PairedOutcome> {
