@@ -37,6 +37,7 @@ export class BleHandoverInitiator extends EventEmitter<HandoverEvents> {
   #stage: HandoverStage = 'advertising';
   #link: BleLink | undefined;
   #running = false;
+  readonly #closer = new AbortController();
 
   constructor(opts: BleHandoverInitiatorOptions) {
     super();
@@ -48,6 +49,11 @@ export class BleHandoverInitiator extends EventEmitter<HandoverEvents> {
     return this.#stage;
   }
 
+  /** Stops a running flow (it fails with ABORTED, nothing stored); a no-op once it ended. */
+  async close(): Promise<void> {
+    this.#closer.abort(new BootstrapError('CLOSED', 'handover closed'));
+  }
+
   /** Runs the whole flow once. Resolves when both registries hold each other; else a BootstrapError. */
   async run(): Promise<PairedOutcome> {
     if (this.#running) throw new BootstrapError('INVALID_INPUT', 'run() was already called');
@@ -57,7 +63,7 @@ export class BleHandoverInitiator extends EventEmitter<HandoverEvents> {
     const store = new BondingStore(o.registry);
     const service = new PairingService({ node: o.node, registry: store });
     const cancel = new AbortController();
-    const signal = o.signal ? AbortSignal.any([o.signal, cancel.signal]) : cancel.signal;
+    const signal = AbortSignal.any([cancel.signal, this.#closer.signal, ...(o.signal ? [o.signal] : [])]);
     try {
       await service.start();
       const session = service.initiate({ ttlMs: o.ttlMs, dht: false, signal });

@@ -45,6 +45,7 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
   readonly #t: StageTimeouts;
   #stage: HandoverStage = 'scanning';
   #running = false;
+  readonly #closer = new AbortController();
 
   constructor(opts: BleHandoverJoinerOptions) {
     super();
@@ -56,6 +57,11 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
     return this.#stage;
   }
 
+  /** Stops a running flow (it fails with ABORTED, nothing stored); a no-op once it ended. */
+  async close(): Promise<void> {
+    this.#closer.abort(new BootstrapError('CLOSED', 'handover closed'));
+  }
+
   async run(): Promise<PairedOutcome> {
     if (this.#running) throw new BootstrapError('INVALID_INPUT', 'run() was already called');
     this.#running = true;
@@ -63,6 +69,7 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
     const now = o.now ?? Date.now;
     const store = new BondingStore(o.registry);
     const service = new PairingService({ node: o.node, registry: store });
+    const signal = AbortSignal.any([this.#closer.signal, ...(o.signal ? [o.signal] : [])]);
     let link: BleLink | undefined;
     try {
       await service.start();
@@ -71,19 +78,19 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
       if (!target) {
         this.#stage = 'scanning';
         this.emit('scanning', { serviceUuid: PAIRKIT_SERVICE_UUID });
-        target = (await runStage('scanning', this.#t.scan, o.signal, undefined, (s) => this.#scan(s))).address;
+        target = (await runStage('scanning', this.#t.scan, signal, undefined, (s) => this.#scan(s))).address;
         this.emit('timing', { stage: 'scan', ms: now() - t });
       }
       t = now();
       const to = target;
-      link = await runStage('connecting', this.#t.connect, o.signal, undefined, (s) => o.radio.connect(to, s));
+      link = await runStage('connecting', this.#t.connect, signal, undefined, (s) => o.radio.connect(to, s));
       const l = link;
       this.#stage = 'connected';
       this.emit('connected', { address: l.peer.address, addressType: l.peer.type });
       this.emit('timing', { stage: 'connect', ms: now() - t });
 
       t = now();
-      const ble = await runStage('ble pairing', this.#t.smp, o.signal, l.closed, (s) =>
+      const ble = await runStage('ble pairing', this.#t.smp, signal, l.closed, (s) =>
         l.pair({
           signal: s,
           oob: o.oob,
@@ -99,7 +106,7 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
       this.emit('timing', { stage: 'smp', ms: now() - t });
 
       t = now();
-      const payload = await runStage('handover', this.#t.handover, o.signal, l.closed, async (s) => {
+      const payload = await runStage('handover', this.#t.handover, signal, l.closed, async (s) => {
         const ch = await l.openChannel(HANDOVER_PSM, s);
         try {
           await ch.send(Uint8Array.of(HANDOVER_READY), s);
@@ -118,7 +125,7 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
       const words = PairingCode.fromEntropy(payload.codeSecret).toString();
       payload.codeSecret.fill(0);
       const peer = { id: peerIdFromString(payload.peerId), multiaddrs: payload.multiaddrs.map((a) => multiaddr(a)) };
-      const outcome = await runStage('network pairing', this.#t.network, o.signal, undefined, (s) =>
+      const outcome = await runStage('network pairing', this.#t.network, signal, undefined, (s) =>
         service.join(words, { peers: [peer], mdns: false, dht: false, signal: s, timeoutMs: this.#t.network }).catch((err) => {
           throw asBootstrapError(err, 'NETWORK_FAILED', 'network pairing failed');
         }),

@@ -105,8 +105,7 @@ test('in-process: two initiators nearby; the joiner is shown both and pairs with
   const a2 = await makeDevice(air, 'office');
   const b = await makeDevice(air, 'phone');
   t.after(() => Promise.all([a1.stop(), a2.stop(), b.stop()]));
-  const stop1 = new AbortController();
-  const i1 = new BleHandoverInitiator({ radio: a1.radio, node: a1.node, registry: a1.registry, confirm: async () => true, signal: stop1.signal });
+  const i1 = new BleHandoverInitiator({ radio: a1.radio, node: a1.node, registry: a1.registry, confirm: async () => true });
   const i2 = new BleHandoverInitiator({ radio: a2.radio, node: a2.node, registry: a2.registry, confirm: async () => true });
   const r1 = i1.run();
   r1.catch(() => {});
@@ -129,7 +128,7 @@ test('in-process: two initiators nearby; the joiner is shown both and pairs with
   assert.deepEqual(offered[0], ['kitchen', 'office'], 'both initiators were listed before choosing');
   assert.equal(rb.name, 'office');
   assert.equal(b.registry.list().length, 1);
-  stop1.abort();
+  await i1.close(); // the kitchen device stops advertising: close() ends its flow
   await assert.rejects(r1, (e: unknown) => e instanceof BootstrapError && e.code === 'ABORTED');
   assert.deepEqual(a1.registry.list(), []);
 });
