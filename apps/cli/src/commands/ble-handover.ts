@@ -56,9 +56,9 @@ function jsonOnly(ctx: CliContext, value: Record<string, unknown> & { event: str
 }
 
 /** Stage events as JSON lines and progress text. */
-function report(ctx: CliContext, flow: EventEmitter<HandoverEvents>, progress: NetProgress): void {
+function report(ctx: CliContext, flow: EventEmitter<HandoverEvents>, progress: NetProgress, joinHint = 'pair join --ble'): void {
   flow.on('advertising', (e) => {
-    say(ctx, { event: 'advertising', address: e.address, name: e.name }, `advertising as "${e.name}" (${e.address}); on the other device run: pair join --ble`);
+    say(ctx, { event: 'advertising', address: e.address, name: e.name }, `advertising as "${e.name}" (${e.address}); on the other device run: ${joinHint}`);
     progress.update('waiting for the other device to connect over BLE');
   });
   flow.on('scanning', () => {
@@ -145,9 +145,11 @@ export async function runBleInitiate(ctx: CliContext, opts: NetOptions & BleOpti
     const { node } = await startNode(ctx, registry, opts);
     const radio = await openRadio(ctx, registry, opts);
     let local: ReturnType<typeof createLocalOob> | undefined;
+    let joinHint: string | undefined;
     if (oob) {
       local = createLocalOob({ address: radio.address, now: Date.now(), ttlMs: oob.ttlMs, role: 'peripheral' });
       const text = encodeOobText(local.data);
+      joinHint = 'pair join --ble --oob <the data above>';
       say(ctx, { event: 'oob', text, ad: oobAdHex(local.data), address: local.data.address.address, expiresAt: new Date(local.data.expiresAt!).toISOString() }, [
         'This device\'s LE Secure Connections OOB data:',
         '',
@@ -170,7 +172,7 @@ export async function runBleInitiate(ctx: CliContext, opts: NetOptions & BleOpti
       timeouts: { advertise: ttlMs },
       signal: ctx.signal,
     });
-    report(ctx, flow, progress);
+    report(ctx, flow, progress, joinHint);
     try {
       const device = await flow.run();
       progress.stop();
