@@ -57,7 +57,7 @@ test('a wrong comparison answer: both fail, nothing stored on either side', asyn
   assert.deepEqual(await list(t, hb), []);
 });
 
-test('the BLE link dropping during the handover (initiator killed): the joiner fails cleanly, nothing stored', async (t) => {
+test('the initiator dying right after BLE pairing (link gone mid-handover): the joiner fails cleanly, nothing stored', async (t) => {
   const hci = await sim(t);
   const ha = home(t, 'a');
   const hb = home(t, 'b');
@@ -69,7 +69,10 @@ test('the BLE link dropping during the handover (initiator killed): the joiner f
   const cb = await b.exited;
   assert.notEqual(cb, 0);
   const failed = await b.waitFor('failed');
-  assert.ok(['LINK_LOST', 'TIMEOUT'].includes(String(failed.code)), JSON.stringify(failed));
+  // Usually the link drops before the sealed handover went out (LINK_LOST); if the kill lands
+  // just after it, the network part finds nobody (NETWORK_FAILED / TIMEOUT). The in-process
+  // fault test drops the link deterministically before the handover.
+  assert.ok(['LINK_LOST', 'TIMEOUT', 'NETWORK_FAILED'].includes(String(failed.code)), JSON.stringify(failed));
   assert.ok(!b.events().includes('paired'));
   assert.deepEqual(await list(t, hb), []);
   assert.deepEqual(await list(t, ha), []);
