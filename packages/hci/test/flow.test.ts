@@ -24,7 +24,7 @@ test('command queue: one command in flight until the controller grants more', as
   const q = new CommandQueue(1000);
   const results: string[] = [];
   for (const n of ['HCI_Reset', 'HCI_LE_Set_Advertising_Enable', 'HCI_LE_Set_Scan_Enable'] as const) {
-    q.submit(Opcode[n], buildCommand('HCI_Reset', {}), 0).then(() => results.push(n));
+    q.submit(Opcode[n], buildCommand('HCI_Reset', {})).then(() => results.push(n));
   }
   assert.equal(q.drain(0).length, 1, 'one credit before the first event');
   assert.equal(q.drain(0).length, 0);
@@ -44,8 +44,8 @@ test('command queue: one command in flight until the controller grants more', as
 
 test('command queue: timeout rejects with COMMAND_TIMEOUT and frees the queue', async () => {
   const q = new CommandQueue(1000);
-  const p1 = q.submit(Opcode.HCI_Reset, buildCommand('HCI_Reset', {}), 0);
-  const p2 = q.submit(Opcode.HCI_Read_BD_ADDR, buildCommand('HCI_Read_BD_ADDR', {}), 0);
+  const p1 = q.submit(Opcode.HCI_Reset, buildCommand('HCI_Reset', {}));
+  const p2 = q.submit(Opcode.HCI_Read_BD_ADDR, buildCommand('HCI_Read_BD_ADDR', {}));
   assert.equal(q.drain(0).length, 1);
   assert.equal(q.nextDeadline(), 1000);
   q.tick(999);
@@ -59,7 +59,7 @@ test('command queue: timeout rejects with COMMAND_TIMEOUT and frees the queue', 
 
 test('command queue: failure status gives COMMAND_FAILED with the HCI status and its name', async () => {
   const q = new CommandQueue();
-  const p = q.submit(Opcode.HCI_LE_Create_Connection, Buffer.alloc(4), 0);
+  const p = q.submit(Opcode.HCI_LE_Create_Connection, Buffer.alloc(4));
   q.drain(0);
   const ev = decodePacket(buildCommandStatus(Opcode.HCI_LE_Create_Connection, HciStatus.Command_Disallowed));
   assert.ok(ev.type === 'event');

@@ -40,7 +40,8 @@ export class CommandQueue {
     return this.waiting.length;
   }
 
-  submit(opcode: number, packet: Buffer, now: number, timeoutMs = this.defaultTimeoutMs): Promise<CommandResult> {
+  /** Queue a command; its timeout starts when drain() hands it out. */
+  submit(opcode: number, packet: Buffer, timeoutMs = this.defaultTimeoutMs): Promise<CommandResult> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise((resolve, reject) => {
       this.waiting.push({ opcode, packet, timeoutMs, deadline: Infinity, resolve, reject });

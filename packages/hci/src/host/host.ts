@@ -147,7 +147,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     if (this.closed) return Promise.reject(new HciError('CLOSED', 'host is closed'));
     if (opts.signal?.aborted) return Promise.reject(new HciError('ABORTED', `${opcodeName(opcode)} aborted`, { cause: opts.signal.reason }));
     debug('-> %s', commandNameOf(opcode) ?? opcodeName(opcode));
-    const p = this.commands.submit(opcode, packet, this.now(), opts.timeoutMs);
+    const p = this.commands.submit(opcode, packet, opts.timeoutMs);
     this.pump();
     if (!opts.signal) return p;
     const signal = opts.signal;

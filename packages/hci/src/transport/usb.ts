@@ -63,8 +63,8 @@ export class UsbTransport extends BaseTransport {
 
   constructor(
     private readonly device: WebUsbDevice,
-    private readonly evtEp: number,
-    private readonly bulkIn: number,
+    evtEp: number,
+    bulkIn: number,
     private readonly bulkOut: number,
     readonly label: string,
   ) {
