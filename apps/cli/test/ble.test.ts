@@ -153,3 +153,18 @@ test('pair ble scan: an advertising `pair ble advertise` shows up with its name;
   assert.equal(seen.name, 'scan-me');
   assert.equal(seen.bonded, false);
 });
+
+test('pair ble pair: a bond weaker than --mitm is not used; the devices pair again with MITM protection', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const first = await pairOnce(t, hci, a, b, ['--io', 'none'], ['--io', 'none']);
+  assert.equal(first.centralExit.code, 0, first.centralExit.stderr);
+  assert.equal(first.central.lines.find((l) => l.event === 'paired')?.mitm, false);
+  const second = await pairOnce(t, hci, a, b, ['--io', 'display', '--mitm', '--passkey', '654321'], ['--io', 'keyboard', '--mitm', '--passkey', '654321']);
+  assert.equal(second.centralExit.code, 0, second.centralExit.stderr);
+  assert.deepEqual(second.central.lines.find((l) => l.event === 'paired'), { event: 'paired', address: first.address, sc: true, mitm: true, bonded: true });
+  const bonds = start(t, ['--home', b, 'ble', 'bonds']);
+  await bonds.done;
+  assert.equal(bonds.lines.length, 1);
+  assert.equal(bonds.lines[0].mitm, true, 'the stronger bond replaced the old one');
+});
