@@ -89,44 +89,79 @@ export function decodeStruct<S extends Schema>(s: S, r: Reader): StructOf<S> {
   return out as StructOf<S>;
 }
 
+const intSize: Partial<Record<FieldKind, number>> = { u8: 1, i8: 1, u16: 2, u24: 3, u32: 4 };
+
+/** Size of one field's encoding; validates the value on the way (typed INVALID_PARAMETER / TOO_LARGE). */
+function fieldSize(name: string, k: FieldKind, x: unknown): number {
+  if (x === undefined) throw new HciError('INVALID_PARAMETER', `missing parameter ${name}`);
+  const isize = intSize[k];
+  if (isize !== undefined) {
+    const min = k === 'i8' ? -128 : 0;
+    const max = k === 'i8' ? 127 : intMax[k]!;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) {
+      throw new HciError('INVALID_PARAMETER', `${name} out of range: ${String(x)}`);
+    }
+    return isize;
+  }
+  if (k === 'addr') return 6;
+  if (!(x instanceof Uint8Array)) throw new HciError('INVALID_PARAMETER', `${name} must be bytes`);
+  if (k === 'adv31') {
+    if (x.length > 31) throw new HciError('TOO_LARGE', `${name} is ${x.length} bytes (max 31)`);
+    return 32;
+  }
+  if (k === 'lv8') {
+    if (x.length > 255) throw new HciError('TOO_LARGE', `${name} is ${x.length} bytes (max 255)`);
+    return 1 + x.length;
+  }
+  if (k === 'rest') return x.length;
+  const n = fixedBytes[k]!;
+  if (x.length !== n) throw new HciError('INVALID_PARAMETER', `${name} must be ${n} bytes`);
+  return n;
+}
+
 export function encodeStruct<S extends Schema>(s: S, value: StructOf<S>): Buffer {
   const v = value as Record<string, unknown>;
-  const parts: Buffer[] = [];
+  let size = 0;
+  for (const [name, k] of s) size += fieldSize(name, k, v[name]);
+  // One allocation: validate and size first, then write.
+  const out = Buffer.alloc(size);
+  let off = 0;
   for (const [name, k] of s) {
     const x = v[name];
-    if (x === undefined) throw new HciError('INVALID_PARAMETER', `missing parameter ${name}`);
-    if (k in intMax || k === 'i8') {
-      const n = x as number;
-      const max = intMax[k] ?? 127;
-      const min = k === 'i8' ? -128 : 0;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-        throw new HciError('INVALID_PARAMETER', `${name} out of range: ${String(x)}`);
+    switch (k) {
+      case 'u8':
+      case 'u16':
+      case 'u24':
+      case 'u32':
+        off = out.writeUIntLE(x as number, off, intSize[k]!);
+        break;
+      case 'i8':
+        off = out.writeInt8(x as number, off);
+        break;
+      case 'addr':
+        out.set(addressToBytes(x as string), off);
+        off += 6;
+        break;
+      case 'adv31': {
+        const d = x as Uint8Array;
+        out[off] = d.length;
+        out.set(d, off + 1);
+        off += 32;
+        break;
       }
-      const b = Buffer.alloc(k === 'u8' || k === 'i8' ? 1 : k === 'u16' ? 2 : k === 'u24' ? 3 : 4);
-      if (k === 'i8') b.writeInt8(n);
-      else b.writeUIntLE(n, 0, b.length);
-      parts.push(b);
-    } else if (k === 'addr') {
-      parts.push(addressToBytes(x as string));
-    } else if (k === 'adv31') {
-      const d = x as Uint8Array;
-      if (d.length > 31) throw new HciError('TOO_LARGE', `${name} is ${d.length} bytes (max 31)`);
-      const b = Buffer.alloc(32);
-      b[0] = d.length;
-      b.set(d, 1);
-      parts.push(b);
-    } else if (k === 'lv8') {
-      const d = x as Uint8Array;
-      if (d.length > 255) throw new HciError('TOO_LARGE', `${name} is ${d.length} bytes (max 255)`);
-      parts.push(Buffer.from([d.length]), Buffer.from(d));
-    } else if (k === 'rest') {
-      parts.push(Buffer.from(x as Uint8Array));
-    } else {
-      const d = x as Uint8Array;
-      const n = fixedBytes[k]!;
-      if (!(d instanceof Uint8Array) || d.length !== n) throw new HciError('INVALID_PARAMETER', `${name} must be ${n} bytes`);
-      parts.push(Buffer.from(d));
+      case 'lv8': {
+        const d = x as Uint8Array;
+        out[off] = d.length;
+        out.set(d, off + 1);
+        off += 1 + d.length;
+        break;
+      }
+      default: {
+        const d = x as Uint8Array;
+        out.set(d, off);
+        off += d.length;
+      }
     }
   }
-  return Buffer.concat(parts);
+  return out;
 }
