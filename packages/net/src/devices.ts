@@ -175,8 +175,10 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
       throw new NetError('REFUSED', `control refused: ${String(st.code)}`);
     }
     const at = Date.now();
-    const sig = await this.privateKey.sign(noticeBytes(this.node.peerId.toString(), revocation.peerId, at));
-    await frames.write(new TextEncoder().encode(JSON.stringify({ type: 'removed', at, sig: Buffer.from(sig).toString('base64') })), signal);
+    const removedAt = revocation.removedAt;
+    const sig = await this.privateKey.sign(noticeBytes(this.node.peerId.toString(), revocation.peerId, at, removedAt));
+    const notice = { type: 'removed', at, removedAt, sig: Buffer.from(sig).toString('base64') };
+    await frames.write(new TextEncoder().encode(JSON.stringify(notice)), signal);
     const ack = await readStatus(frames, signal);
     await stream.close().catch(() => {});
     if (ack.ok !== true) throw new NetError('REFUSED', `removal notice refused: ${String(ack.code)}`);
@@ -206,18 +208,27 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
 
   private async onControl(stream: Stream, device: KnownDevice): Promise<void> {
     const frames = new FrameStream(stream, 1024);
-    const msg = JSON.parse(new TextDecoder().decode(await frames.read({ timeoutMs: STATUS_TIMEOUT_MS }))) as {
-      type?: unknown;
-      at?: unknown;
-      sig?: unknown;
-    };
-    if (msg.type !== 'removed' || typeof msg.at !== 'number' || typeof msg.sig !== 'string') {
+    let msg: { type?: unknown; at?: unknown; removedAt?: unknown; sig?: unknown };
+    try {
+      msg = JSON.parse(new TextDecoder().decode(await frames.read({ timeoutMs: STATUS_TIMEOUT_MS }))) as typeof msg;
+    } catch (err) {
+      throw new NetError('MALFORMED', 'malformed control message', { cause: err });
+    }
+    if (msg.type !== 'removed' || typeof msg.at !== 'number' || typeof msg.removedAt !== 'number' || typeof msg.sig !== 'string') {
       throw new NetError('MALFORMED', 'malformed control message');
     }
     if (Math.abs(Date.now() - msg.at) > NOTICE_MAX_SKEW_MS) throw new NetError('STALE', 'stale removal notice');
     const key = publicKeyFromRaw(device.publicKey);
-    const ok = await key.verify(noticeBytes(device.peerId, this.node.peerId.toString(), msg.at), Buffer.from(msg.sig, 'base64'));
-    if (!ok) throw new NetError('BAD_SIGNATURE', 'removal notice signature does not verify');
+    const signed = noticeBytes(device.peerId, this.node.peerId.toString(), msg.at, msg.removedAt);
+    if (!(await key.verify(signed, Buffer.from(msg.sig, 'base64')))) {
+      throw new NetError('BAD_SIGNATURE', 'removal notice signature does not verify');
+    }
+    if (msg.removedAt < device.pairedAt) {
+      // We paired again after that removal: the notice is about an older pairing.
+      await frames.write(new TextEncoder().encode('{"ok":true,"ignored":true}')).catch(() => {});
+      await stream.close().catch(() => {});
+      return;
+    }
     // Trust is mutual: a device that dropped us can no longer open channels, so we drop it
     // too, and there is no need to tell it back.
     this.store.remove(device.deviceId);
@@ -292,8 +303,8 @@ function status(ok: boolean, code?: string, message?: string): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(ok ? { ok } : { ok, code, message }));
 }
 
-function noticeBytes(from: string, to: string, at: number): Uint8Array {
-  return new TextEncoder().encode(`${REMOVED_NOTICE_CONTEXT}\n${from}\n${to}\n${at}`);
+function noticeBytes(from: string, to: string, at: number, removedAt: number): Uint8Array {
+  return new TextEncoder().encode(`${REMOVED_NOTICE_CONTEXT}\n${from}\n${to}\n${at}\n${removedAt}`);
 }
 
 async function queryAgain(m: { start(): void | Promise<void>; stop(): void | Promise<void> }): Promise<void> {
