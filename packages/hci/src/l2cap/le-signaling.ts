@@ -73,6 +73,8 @@ const SIGNALING_TIMEOUT_MS = 30_000; // RTX upper bound (Core Vol 3 Part A §6.2
  */
 export class LeSignaling {
   private readonly channels = new Map<number, L2capChannel>();
+  /** CIDs of our own connection requests still waiting for an answer. */
+  private readonly reserved = new Set<number>();
   private readonly pendingSig = new Map<number, PendingSig>();
   private nextIdentifier = 1;
   private readonly io: ChannelIo;
@@ -104,9 +106,7 @@ export class LeSignaling {
     const credits = opts.initialCredits ?? 16;
     validateChannelOptions(mtu, mps, credits);
     const localCid = this.allocCid();
-    // Reserve the CID until the answer comes.
-    const placeholder = {} as L2capChannel;
-    this.channels.set(localCid, placeholder);
+    this.reserved.add(localCid);
     try {
       const rsp = (await this.request(
         { code: 0x14, identifier: this.allocIdentifier(), spsm: psm, sourceCid: localCid, mtu, mps, initialCredits: credits },
@@ -129,14 +129,15 @@ export class LeSignaling {
       );
       this.channels.set(localCid, ch);
       return ch;
-    } catch (e) {
-      if (this.channels.get(localCid) === placeholder) this.channels.delete(localCid);
-      throw e;
+    } finally {
+      this.reserved.delete(localCid);
     }
   }
 
   private allocCid(): number {
-    for (let cid = LE_DYNAMIC_CID_FIRST; cid <= LE_DYNAMIC_CID_LAST; cid++) if (!this.channels.has(cid)) return cid;
+    for (let cid = LE_DYNAMIC_CID_FIRST; cid <= LE_DYNAMIC_CID_LAST; cid++) {
+      if (!this.channels.has(cid) && !this.reserved.has(cid)) return cid;
+    }
     throw new HciError('L2CAP_REFUSED', 'no free L2CAP channel identifiers');
   }
 
@@ -241,7 +242,7 @@ export class LeSignaling {
       }
       case 0x06: {
         const ch = this.channels.get(c.destinationCid);
-        if (!ch || !(ch instanceof L2capChannel) || ch.remoteCid !== c.sourceCid) {
+        if (!ch || ch.remoteCid !== c.sourceCid) {
           const d = Buffer.alloc(4);
           d.writeUInt16LE(c.sourceCid, 0);
           d.writeUInt16LE(c.destinationCid, 2);
@@ -261,7 +262,7 @@ export class LeSignaling {
         return;
       case 0x16: {
         for (const ch of this.channels.values()) {
-          if (ch instanceof L2capChannel && ch.remoteCid === c.cid) ch.addCredits(c.credits);
+          if (ch.remoteCid === c.cid) ch.addCredits(c.credits);
         }
         return;
       }
@@ -299,7 +300,7 @@ export class LeSignaling {
     if (!server) return answer(LeCreditConnectionResult.SPSM_Not_Supported);
     if (c.sourceCid < LE_DYNAMIC_CID_FIRST || c.sourceCid > LE_DYNAMIC_CID_LAST) return answer(LeCreditConnectionResult.Invalid_Source_CID);
     for (const ch of this.channels.values()) {
-      if (ch instanceof L2capChannel && ch.remoteCid === c.sourceCid) return answer(LeCreditConnectionResult.Source_CID_Already_Allocated);
+      if (ch.remoteCid === c.sourceCid) return answer(LeCreditConnectionResult.Source_CID_Already_Allocated);
     }
     if (c.mtu < LE_MIN_MTU || c.mps < LE_MIN_MPS || c.mps > LE_MAX_MPS) return answer(LeCreditConnectionResult.Unacceptable_Parameters);
     if (server.options.requireEncryption && !this.link.isEncrypted()) return answer(LeCreditConnectionResult.Insufficient_Authentication);
@@ -324,7 +325,7 @@ export class LeSignaling {
   /** A K-frame for a dynamic CID; false when no channel has it. */
   receiveFrame(cid: number, payload: Buffer): boolean {
     const ch = this.channels.get(cid);
-    if (!(ch instanceof L2capChannel)) return false;
+    if (!ch) return false;
     ch.receiveFrame(payload);
     return true;
   }
@@ -332,7 +333,7 @@ export class LeSignaling {
   /** The link is gone: fail pending requests, end every channel. */
   linkLost(err: HciError): void {
     for (const p of [...this.pendingSig.values()]) p.reject(err);
-    for (const ch of this.channels.values()) if (ch instanceof L2capChannel) ch.ended(err);
+    for (const ch of this.channels.values()) ch.ended(err);
     this.channels.clear();
   }
 }
