@@ -53,29 +53,35 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
   /** Dials a paired device: known addresses, then DHT peer routing, then an mDNS query. */
   async connectToDevice(deviceId: string, opts: { signal?: AbortSignal } = {}): Promise<Connection> {
     const device = this.requirePaired(deviceId);
-    const peer = peerIdFromString(device.peerId);
+    const conn = await this.reach(device.peerId, device.addresses, deviceId, opts.signal ?? AbortSignal.timeout(30_000));
+    this.touch(device, conn);
+    return conn;
+  }
+
+  /** Connects to exactly `peerId` (Noise-verified) by addresses, peer routing, then mDNS. */
+  private async reach(peerIdText: string, addresses: string[], what: string, signal: AbortSignal): Promise<Connection> {
+    const peer = peerIdFromString(peerIdText);
     const existing = this.node.getConnections(peer).find((c) => c.status === 'open');
     if (existing != null) return existing;
-    const signal = opts.signal ?? AbortSignal.timeout(30_000);
     const errors: string[] = [];
 
     const attempt = async (addrs: Multiaddr[], how: string): Promise<Connection | undefined> => {
       if (addrs.length === 0) return undefined;
-      throwIfAborted(signal, 'connectToDevice');
+      throwIfAborted(signal, what);
       try {
         const s = AbortSignal.any([signal, AbortSignal.timeout(10_000)]);
-        const withPeer = addrs.map((a) => (a.getComponents().some((c) => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${device.peerId}`)));
+        const withPeer = addrs.map((a) => (a.getComponents().some((c) => c.name === 'p2p') ? a : a.encapsulate(`/p2p/${peerIdText}`)));
         const conn = await this.node.dial(withPeer, { signal: s });
         return this.checkPeer(conn, peer);
       } catch (err) {
         if (err instanceof NetError && err.code === 'PEER_MISMATCH') throw err;
         errors.push(`${how}: ${(err as Error).message}`);
-        log('dial %s via %s failed: %s', deviceId, how, (err as Error).message);
+        log('dial %s via %s failed: %s', what, how, (err as Error).message);
         return undefined;
       }
     };
 
-    const known = device.addresses.flatMap((a) => {
+    const known = addresses.flatMap((a) => {
       try {
         return [multiaddr(a)];
       } catch {
@@ -89,10 +95,9 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
     }
     if (conn == null) conn = await attempt(await this.findOnLan(peer, signal), 'mDNS');
     if (conn == null) {
-      if (signal.aborted) throw abortError(signal, 'connectToDevice');
-      throw new NetError('UNREACHABLE', `device ${deviceId} is not reachable (${errors.join('; ') || 'no addresses'})`);
+      if (signal.aborted) throw abortError(signal, what);
+      throw new NetError('UNREACHABLE', `${what} is not reachable (${errors.join('; ') || 'no addresses'})`);
     }
-    this.touch(device, conn);
     return conn;
   }
 
@@ -146,22 +151,7 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
    */
   async notifyRemoved(revocation: PendingRevocation, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const signal = opts.signal ?? AbortSignal.timeout(15_000);
-    const peer = peerIdFromString(revocation.peerId);
-    const addrs = revocation.addresses.flatMap((a) => {
-      try {
-        const ma = multiaddr(a);
-        return [ma.getComponents().some((c) => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${revocation.peerId}`)];
-      } catch {
-        return [];
-      }
-    });
-    let conn: Connection;
-    try {
-      conn = await this.node.dial(addrs.length > 0 ? addrs : peer, { signal });
-    } catch {
-      conn = await this.node.dial(peer, { signal });
-    }
-    this.checkPeer(conn, peer);
+    const conn = await this.reach(revocation.peerId, revocation.addresses, revocation.deviceId, signal);
     const stream = await conn.newStream(CONTROL_PROTOCOL, { signal });
     const frames = new FrameStream(stream, 1024);
     const st = await readStatus(frames, signal);

@@ -132,18 +132,19 @@ exitCodeMappers.push((err) => {
 // and sends a signed removal notice. Undelivered notices stay queued in the registry and go
 // out when this device next runs a node (initiate, join, node).
 removeHooks.notifyPeer = async (device, { registry, signal }) => {
-  const node = await createPairkitNode({
-    identity: registry.identity(),
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    mdns: false,
-    signal
-  }).catch(() => undefined);
+  const base = { identity: registry.identity(), listen: ['/ip4/127.0.0.1/tcp/0'], mdns: true, mdnsIntervalMs: 1_000, signal };
+  const bootstrap = bootstrapList({ mdns: true }, process.env);
+  // An unreachable bootstrap list must not stop us from trying the LAN and known addresses.
+  const node =
+    (await createPairkitNode({ ...base, bootstrap }).catch(() => undefined)) ??
+    (bootstrap.length > 0 ? await createPairkitNode(base).catch(() => undefined) : undefined);
   if (!node) return false;
   try {
     const channels = new DeviceChannels(node, registry, libp2pPrivateKey(registry.identity()));
+    const [pending] = registry.pendingRevocations().filter((r) => r.deviceId === device.deviceId);
     await channels.notifyRemoved(
-      { deviceId: device.deviceId, peerId: device.peerId, publicKey: device.publicKey, addresses: device.addresses, removedAt: Date.now() },
-      { signal: AbortSignal.any([signal, AbortSignal.timeout(8_000)]) }
+      pending ?? { deviceId: device.deviceId, peerId: device.peerId, publicKey: device.publicKey, addresses: device.addresses, removedAt: Date.now() },
+      { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) }
     );
     return true;
   } finally {
