@@ -14,7 +14,7 @@ const MB = 1024 * 1024;
 const BIG = 200 * MB;
 const common = ['--json', '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'];
 
-describe('drop between two processes', () => {
+describe('drop between two processes', { timeout: 240_000 }, () => {
   let root: string;
   let homeR: string;
   let homeS: string;

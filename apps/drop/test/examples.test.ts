@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-test('the README library example is examples/library.ts verbatim, and it runs', async () => {
+test('the README library example is examples/library.ts verbatim, and it runs', { timeout: 120_000 }, async () => {
   const source = await readFile(join(pkg, 'examples', 'library.ts'), 'utf8');
   const readme = await readFile(join(pkg, 'README.md'), 'utf8');
   assert.ok(readme.includes('```ts\n' + source + '```'), 'README.md must show examples/library.ts verbatim');

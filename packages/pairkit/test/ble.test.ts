@@ -5,7 +5,7 @@ import { fromPacketPort } from '@pairkit/hci';
 import { PairkitError, type PairingProgress } from '../src/index.js';
 import { openDevice, tempRoot } from './helpers/devices.js';
 
-test('BLE proximity pairing through the facade (ble-sim controllers): one confirmation, no words, a bonded entry on both sides', async (t) => {
+test('BLE proximity pairing through the facade (ble-sim controllers): one confirmation, no words, a bonded entry on both sides', { timeout: 120_000 }, async (t) => {
   const root = await tempRoot();
   t.after(root.cleanup);
   const air = new SimAir();

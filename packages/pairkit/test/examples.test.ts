@@ -18,7 +18,7 @@ const examples: Record<string, RegExp[]> = {
 };
 
 for (const [file, expected] of Object.entries(examples)) {
-  test(`README example ${file} runs and prints what the README says`, async () => {
+  test(`README example ${file} runs and prints what the README says`, { timeout: 120_000 }, async () => {
     const source = await readFile(join(pkg, 'examples', file), 'utf8');
     const readme = await readFile(join(pkg, 'README.md'), 'utf8');
     assert.ok(readme.includes('```ts\n' + source + '```'), `README.md must show examples/${file} verbatim`);
