@@ -1,5 +1,6 @@
 import type { PeerInfo } from '@libp2p/interface';
 import createDebug from 'debug';
+import { NetError } from './errors.js';
 import type { PairkitLibp2p } from './node.js';
 import { findSessionProviders, rendezvousCid } from './rendezvous.js';
 
@@ -79,4 +80,16 @@ export async function* discoverCandidates(
     opts.signal.removeEventListener('abort', onAbort);
     void dhtTask;
   }
+}
+
+/** Turns LAN discovery (answering and sending mDNS queries) on or off at runtime. */
+export async function setMdnsEnabled(node: PairkitLibp2p, enabled: boolean): Promise<void> {
+  const m = node.services.mdns;
+  if (m == null) {
+    if (enabled) throw new NetError('NOT_STARTED', 'this node was created without mDNS');
+    return;
+  }
+  const running = (m as { isStarted?: () => boolean }).isStarted?.() ?? true;
+  if (enabled && !running) await m.start();
+  if (!enabled && running) await m.stop();
 }

@@ -12,7 +12,7 @@ export {
   type PairkitServices
 } from './node.js';
 export { rendezvousCid, announceSession, findSessionProviders, RENDEZVOUS_LABEL } from './rendezvous.js';
-export { discoverCandidates, queryMdnsNow, type Candidate, type CandidateSource } from './discovery.js';
+export { discoverCandidates, queryMdnsNow, setMdnsEnabled, type Candidate, type CandidateSource } from './discovery.js';
 export { FrameStream, DEFAULT_MAX_FRAME, type FrameReadOptions } from './frames.js';
 export { DeviceChannels, CONTROL_PROTOCOL, REMOVED_NOTICE_CONTEXT, type ChannelHandler, type DeviceEvents } from './devices.js';
 export type { DeviceStore, KnownDevice } from './store.js';

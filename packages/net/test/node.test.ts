@@ -6,6 +6,7 @@ import {
   announceSession,
   findSessionProviders,
   NetError,
+  setMdnsEnabled,
   type PairkitLibp2p
 } from '../src/index.js';
 import { makeIdentity } from './helpers/identity.js';
@@ -95,4 +96,27 @@ test('mDNS: two nodes on one host discover each other', async () => {
   const b = await node({ mdns: true, mdnsIntervalMs: 1000 });
   const addrs = await Promise.race([seen, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no mDNS discovery in 30 s')), 30_000).unref())]);
   assert.ok(addrs.length > 0);
+});
+
+test('mDNS can be switched off and on at runtime: a node that is off is not found', async () => {
+  const hidden = await node({ mdns: true, mdnsIntervalMs: 1000 });
+  await setMdnsEnabled(hidden, false);
+  const seeker = await node({ mdns: true, mdnsIntervalMs: 500 });
+  const found = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => done(false), 2_000);
+      const onPeer = (e: CustomEvent<{ id: { equals(x: unknown): boolean } }>): void => {
+        if (e.detail.id.equals(hidden.peerId)) done(true);
+      };
+      function done(v: boolean): void {
+        clearTimeout(t);
+        seeker.services.mdns!.removeEventListener('peer', onPeer as never);
+        resolve(v);
+      }
+      seeker.services.mdns!.addEventListener('peer', onPeer as never);
+    });
+  assert.equal(await found(), false, 'no answer while off');
+  await setMdnsEnabled(hidden, true);
+  assert.equal(await found(), true, 'found once back on');
+  await assert.rejects(setMdnsEnabled(await node({ mdns: false }), true), (e: unknown) => e instanceof NetError);
 });
