@@ -116,6 +116,29 @@ test('two hosts move 1 MB each way over an LE credit-based channel', async (t) =
   assert.ok(server.closed);
 });
 
+test('an SDU the acceptor sends right after accepting reaches the opener (no setup race)', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await hostOn(air);
+  const b = await hostOn(air);
+  t.after(() => Promise.all([a.close(), b.close()]));
+  for (let round = 0; round < 5; round++) {
+    const psm = 0x83 + round;
+    a.listen(psm, (ch) => void ch.write(Buffer.from(`hello ${round}`)));
+    const [central] = round === 0 ? await link(a, b) : [centralLink!];
+    centralLink = central;
+    const client = await central.openChannel(psm);
+    const first = await Promise.race([
+      client.read(),
+      new Promise<'lost'>((r) => setTimeout(() => r('lost'), 5000).unref()),
+    ]);
+    assert.notEqual(first, 'lost', 'the first SDU was lost');
+    assert.equal(first?.toString(), `hello ${round}`);
+    await client.close();
+  }
+});
+let centralLink: HciConnection | undefined;
+
 test('LE credit-based connection to an unknown PSM is refused with SPSM not supported', async (t) => {
   const air = new SimAir();
   t.after(() => air.close());

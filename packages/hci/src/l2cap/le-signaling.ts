@@ -107,14 +107,12 @@ export class LeSignaling {
     validateChannelOptions(mtu, mps, credits);
     const localCid = this.allocCid();
     this.reserved.add(localCid);
-    try {
-      const rsp = (await this.request(
-        { code: 0x14, identifier: this.allocIdentifier(), spsm: psm, sourceCid: localCid, mtu, mps, initialCredits: credits },
-        SignalingCode.L2CAP_LE_CREDIT_BASED_CONNECTION_RSP,
-        opts.signal,
-        opts.timeoutMs,
-      )) as Extract<SignalingCommand, { code: 0x15 }>;
-      if (rsp.code !== 0x15) throw new HciError('L2CAP_PROTOCOL', 'unexpected answer');
+    // The channel is registered inside the response handler, synchronously: a K-frame the peer
+    // sends right after its response may be dispatched before an awaiting caller resumes.
+    let ch: L2capChannel | undefined;
+    const register = (c: SignalingCommand): void => {
+      if (c.code !== 0x15) throw new HciError('L2CAP_PROTOCOL', 'unexpected answer');
+      const rsp = c as Extract<SignalingCommand, { code: 0x15 }>;
       if (rsp.result !== LeCreditConnectionResult.Connection_Successful) {
         throw new HciError('L2CAP_REFUSED', `LE credit-based connection to PSM 0x${psm.toString(16)} refused: ${leCreditResultName(rsp.result)}`, {
           status: rsp.result,
@@ -123,11 +121,21 @@ export class LeSignaling {
       if (rsp.mtu < LE_MIN_MTU || rsp.mps < LE_MIN_MPS || rsp.mps > LE_MAX_MPS || rsp.destinationCid < LE_DYNAMIC_CID_FIRST) {
         throw new HciError('L2CAP_PROTOCOL', `peer answered with invalid channel parameters`);
       }
-      const ch = new L2capChannel(
+      ch = new L2capChannel(
         { psm, localCid, remoteCid: rsp.destinationCid, localMtu: mtu, remoteMtu: rsp.mtu, localMps: mps, remoteMps: rsp.mps, txCredits: rsp.initialCredits, rxCredits: credits },
         this.io,
       );
       this.channels.set(localCid, ch);
+    };
+    try {
+      await this.request(
+        { code: 0x14, identifier: this.allocIdentifier(), spsm: psm, sourceCid: localCid, mtu, mps, initialCredits: credits },
+        SignalingCode.L2CAP_LE_CREDIT_BASED_CONNECTION_RSP,
+        opts.signal,
+        opts.timeoutMs,
+        register,
+      );
+      if (!ch) throw new HciError('L2CAP_PROTOCOL', 'unexpected answer');
       return ch;
     } finally {
       this.reserved.delete(localCid);
@@ -172,6 +180,7 @@ export class LeSignaling {
     rspCode: number,
     signal?: AbortSignal,
     timeoutMs = SIGNALING_TIMEOUT_MS,
+    onAnswer?: (c: SignalingCommand) => void,
   ): Promise<SignalingCommand> {
     if (!this.link.isConnected()) return Promise.reject(this.link.disconnectedError());
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -194,6 +203,12 @@ export class LeSignaling {
         code: rspCode,
         resolve: (v) => {
           settle();
+          try {
+            onAnswer?.(v); // runs in the receive path, before later PDUs are dispatched
+          } catch (e) {
+            reject(e as HciError);
+            return;
+          }
           resolve(v);
         },
         reject: (e) => {
