@@ -22,10 +22,6 @@ export function register(program: Command, ctx: CliContext): void {
       const service = new PairingService({ node, registry });
       await service.start();
       ctx.onCleanup(() => service.close());
-      const progress = new NetProgress(ctx, 'waiting for the other device to join');
-      service.on('verifying', (e) => progress.update(`checking ${short(e.peerId)}...`));
-      service.on('failed', (e) => progress.update(`a device failed to join (${e.code}); still waiting`));
-
       const session = service.initiate({ ttlMs, signal: ctx.signal });
       ctx.output.result({ event: 'code', words: session.code, expiresAt: new Date(session.expiresAt).toISOString() }, () =>
         [
@@ -38,6 +34,9 @@ export function register(program: Command, ctx: CliContext): void {
         ].join('\n')
       );
       if (opts.qr === true && !ctx.options.json) qrcode.generate(session.code, { small: true }, (qr) => process.stdout.write(qr + '\n'));
+      const progress = new NetProgress(ctx, 'waiting for the other device to join');
+      service.on('verifying', (e) => progress.update(`checking ${short(e.peerId)}...`));
+      service.on('failed', (e) => progress.update(`a device failed to join (${e.code}); still waiting`));
       try {
         const device = await session.result;
         progress.stop();
