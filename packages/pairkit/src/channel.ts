@@ -35,7 +35,11 @@ export class Channel implements AsyncIterable<Uint8Array> {
   /** The paired device at the other end (as it was when the channel opened). */
   readonly device: PairedDevice;
   readonly protocol: string;
-  /** The underlying libp2p stream, for advanced use (do not read it and the channel both). */
+  /**
+   * The underlying libp2p stream, for its status or low-level writes. Read through the channel
+   * only: it takes every incoming byte from the moment it exists (iterating `stream` as well
+   * would see the data twice, and the channel pauses the stream when its own reader lags).
+   */
   readonly stream: Stream;
   readonly #queue: Uint8Array[] = [];
   #queued = 0;
