@@ -47,7 +47,7 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
   }
 
   async start(): Promise<void> {
-    await this.handle(CONTROL_PROTOCOL, (stream, device) => this.onControl(stream, device));
+    await this.handle(CONTROL_PROTOCOL, (stream, device) => this.onControl(stream, device), { runOnLimitedConnection: true });
   }
 
   /** Dials a paired device: known addresses, then DHT peer routing, then an mDNS query. */
@@ -123,26 +123,30 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
   }
 
   /** Accepts `protocol` from paired devices only; others get a NOT_PAIRED status and a closed stream. */
-  async handle(protocol: string, handler: ChannelHandler): Promise<void> {
+  async handle(protocol: string, handler: ChannelHandler, opts: { runOnLimitedConnection?: boolean } = {}): Promise<void> {
     this.protocols.add(protocol);
-    await this.node.handle(protocol, async (stream, connection) => {
-      const frames = new FrameStream(stream, 1024);
-      const device = this.store.findByPeerId(connection.remotePeer.toString());
-      if (device == null) {
-        this.emit('refused', connection.remotePeer.toString(), protocol);
-        await frames.write(status(false, 'NOT_PAIRED', 'this device is not paired with you')).catch(() => {});
-        await stream.close().catch(() => {});
-        return;
-      }
-      this.touch(device, connection);
-      await frames.write(status(true));
-      try {
-        await handler(stream, device, connection);
-      } catch (err) {
-        log('handler for %s failed: %s', protocol, (err as Error).message);
-        stream.abort(err as Error);
-      }
-    });
+    await this.node.handle(
+      protocol,
+      async (stream, connection) => {
+        const frames = new FrameStream(stream, 1024);
+        const device = this.store.findByPeerId(connection.remotePeer.toString());
+        if (device == null) {
+          this.emit('refused', connection.remotePeer.toString(), protocol);
+          await frames.write(status(false, 'NOT_PAIRED', 'this device is not paired with you')).catch(() => {});
+          await stream.close().catch(() => {});
+          return;
+        }
+        this.touch(device, connection);
+        await frames.write(status(true));
+        try {
+          await handler(stream, device, connection);
+        } catch (err) {
+          log('handler for %s failed: %s', protocol, (err as Error).message);
+          stream.abort(err as Error);
+        }
+      },
+      { runOnLimitedConnection: opts.runOnLimitedConnection === true }
+    );
   }
 
   /**
@@ -152,7 +156,7 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
   async notifyRemoved(revocation: PendingRevocation, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const signal = opts.signal ?? AbortSignal.timeout(15_000);
     const conn = await this.reach(revocation.peerId, revocation.addresses, revocation.deviceId, signal);
-    const stream = await conn.newStream(CONTROL_PROTOCOL, { signal });
+    const stream = await conn.newStream(CONTROL_PROTOCOL, { signal, runOnLimitedConnection: true });
     const frames = new FrameStream(stream, 1024);
     const st = await readStatus(frames, signal);
     if (st.ok !== true) {

@@ -114,8 +114,7 @@ export async function createPairkitNode(opts: PairkitNodeOptions): Promise<Pairk
     dht: kadDHT({
       protocol: DHT_PROTOCOL,
       clientMode: false,
-      peerInfoMapper: keepAllAddresses,
-      allowQueryWithZeroPeers: true
+      peerInfoMapper: keepAllAddresses
     })
   };
   if (opts.relayServer === true) {

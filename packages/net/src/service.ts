@@ -123,7 +123,9 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     if (this.#started) return;
     this.#started = true;
     await this.node.handle(PAIR_PROTOCOL, (stream, connection) => this.#onInbound(stream, connection), {
-      maxInboundStreams: this.#maxInbound
+      maxInboundStreams: this.#maxInbound,
+      // Pairing is a few small frames: it may run over a (data- and time-limited) relayed connection.
+      runOnLimitedConnection: true
     });
     this.#ticker = setInterval(() => this.#tick(), 250);
     this.#ticker.unref();
@@ -268,7 +270,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     const id = c.peer.id.toString();
     const addrs = c.peer.multiaddrs.map((a) => (a.getComponents().some((x) => x.name === 'p2p') ? a : a.encapsulate(`/p2p/${id}`)));
     const conn = await this.node.dial(addrs.length > 0 ? addrs : c.peer.id, { signal: dialSignal });
-    const stream = await conn.newStream(PAIR_PROTOCOL, { signal: dialSignal });
+    const stream = await conn.newStream(PAIR_PROTOCOL, { signal: dialSignal, runOnLimitedConnection: true });
     const conv = this.handler.startJoiner({ code, ...remoteOf(conn), now: Date.now() });
     this.emit('verifying', { peerId: conn.remotePeer.toString(), role: 'joiner' });
     const runner = this.#track(conv, stream, conn);
