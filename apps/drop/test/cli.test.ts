@@ -66,6 +66,19 @@ describe('drop between two processes', { timeout: 240_000 }, () => {
     assert.equal(bad.code, 2);
   });
 
+  test('bad file arguments are usage errors (exit 2) before any connection', async () => {
+    const missing = await runDrop(['send', 'receiver', join(root, 'no-such-file'), '--home', homeS, ...common]);
+    assert.equal(missing.code, 2);
+    assert.match(String(missing.events.find((e) => e.event === 'failed')!.reason), /cannot read .*no-such-file: ENOENT/);
+    assert.equal(missing.events.some((e) => e.event === 'connecting'), false);
+    const dir = await runDrop(['send', 'receiver', root, '--home', homeS, ...common]);
+    assert.equal(dir.code, 2);
+    const file = await randomFile(root, 'twice.txt', 10);
+    const twice = await runDrop(['send', 'receiver', file, file, '--home', homeS, ...common]);
+    assert.equal(twice.code, 2);
+    assert.match(String(twice.events.find((e) => e.event === 'failed')!.reason), /two files are named twice\.txt/);
+  });
+
   test('a 200 MB file goes through with flat memory on both sides and an identical hash', async (t) => {
     const out = join(root, 'out-big');
     await mkdir(out);

@@ -1,4 +1,7 @@
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { DropError } from '../errors.js';
+import { checkFileName } from '../protocol/messages.js';
 import { sendFiles } from '../transfer.js';
 import { DROP_PROTOCOL_ID, fail, interruptSignal, openDevice, peakRss, type CommonOptions } from './common.js';
 import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
@@ -13,6 +16,13 @@ export async function sendCommand(deviceQuery: string, files: string[], opts: Se
   const { signal, dispose } = interruptSignal();
   const connectMs = opts.timeout === undefined ? 60_000 : Number(opts.timeout) * 1000;
   if (!Number.isFinite(connectMs) || connectMs <= 0) return fail(out, new DropError('DROP_USAGE', '--timeout takes seconds'));
+  // Check the files before touching the network: a typo should not cost a connection.
+  try {
+    await checkFiles(files);
+  } catch (err) {
+    dispose();
+    return fail(out, err);
+  }
   let device;
   try {
     device = await openDevice(opts, signal);
@@ -58,5 +68,26 @@ export async function sendCommand(deviceQuery: string, files: string[], opts: Se
   } finally {
     dispose();
     await device.close();
+  }
+}
+
+async function checkFiles(files: string[]): Promise<void> {
+  const names = new Set<string>();
+  for (const f of files) {
+    let s;
+    try {
+      s = await stat(f);
+    } catch (cause) {
+      throw new DropError('DROP_USAGE', `cannot read ${f}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}`, { cause });
+    }
+    if (!s.isFile()) throw new DropError('DROP_USAGE', `${f} is not a regular file`);
+    const name = basename(f);
+    try {
+      checkFileName(name);
+    } catch (cause) {
+      throw new DropError('DROP_USAGE', (cause as Error).message, { cause });
+    }
+    if (names.has(name)) throw new DropError('DROP_USAGE', `two files are named ${name}; the receiver keeps one folder`);
+    names.add(name);
   }
 }
