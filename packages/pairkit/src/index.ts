@@ -34,4 +34,5 @@ export {
   type ChooseInitiator,
   type StageTimeouts,
 } from '@pairkit/bootstrap';
-export type { HciTransport } from '@pairkit/hci';
+export { HciError, type HciErrorCode, type HciTransport } from '@pairkit/hci';
+export { SmpError } from '@pairkit/smp';
