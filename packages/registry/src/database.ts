@@ -139,11 +139,16 @@ function corrupt(file: string, why: string): RegistryError {
   });
 }
 
-/** Maps better-sqlite3 errors (which carry SQLITE_* codes) to registry errors. */
-export function sqliteError(file: string, err: unknown): RegistryError {
-  if (err instanceof RegistryError) return err;
-  const code = String((err as { code?: unknown }).code ?? '');
-  const msg = err instanceof Error ? err.message : String(err);
+/**
+ * Maps better-sqlite3 errors (which carry SQLITE_* codes) to registry errors. Anything else is
+ * not a storage problem (a bug, or a RangeError because the CALLER's recursion used up the
+ * stack just as it reached SQLite) and is returned unchanged: labelled STORAGE it would send
+ * people hunting in the database for a fault that lives in the caller's stack trace.
+ */
+export function sqliteError(file: string, err: unknown): unknown {
+  if (err instanceof RegistryError || !isStorageError(err)) return err;
+  const code = err.code;
+  const msg = err.message;
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return corrupt(file, msg);
   if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
     return new RegistryError('HOME_NOT_WRITABLE', `cannot write ${file}: ${msg}`, {
@@ -160,4 +165,11 @@ export function sqliteError(file: string, err: unknown): RegistryError {
     });
   }
   return new RegistryError('STORAGE', `registry storage error on ${file}: ${msg}`, { path: file, cause: err });
+}
+
+/** better-sqlite3's SqliteError (SQLITE_* code) or a Node system error (file modes, fsync). */
+function isStorageError(err: unknown): err is Error & { code: string } {
+  if (!(err instanceof Error)) return false;
+  const e = err as { code?: unknown; syscall?: unknown };
+  return typeof e.code === 'string' && (e.code.startsWith('SQLITE_') || typeof e.syscall === 'string');
 }

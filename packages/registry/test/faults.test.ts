@@ -159,3 +159,42 @@ test('a home we cannot create (parent not writable) is refused', async (t) => {
   assert.equal(r.out.code, 'HOME_NOT_WRITABLE', r.out.message);
   assert.equal(fs.existsSync(path.join(parent, 'pairkit')), false);
 });
+
+// Regression: a caller whose own recursion ran the stack out inside a registry call got
+// "STORAGE: registry storage error ...: Maximum call stack size exceeded", which pointed at
+// the database instead of the caller's recursion (seen from CLI children in bootstrap e2e).
+test("a caller's own stack overflow inside a registry call comes back as its RangeError, not a STORAGE error", async (t) => {
+  const home = tempHome(t);
+  const reg = await DeviceRegistry.open({ home });
+  t.after(() => reg.close());
+  const { deviceId } = reg.savePairing(record(newPeer()));
+  // An id whose toString() recurses: the overflow happens inside the registry's read and
+  // write wrappers (get and touch stringify the id there), with room left to map the error.
+  const runaway = { toString(): string { return `${String(this)}`; } } as unknown as string;
+  for (const call of [() => reg.get(runaway), () => reg.touch(runaway), () => reg.isRevoked(runaway), () => reg.markRevocationNotified(runaway)]) {
+    assert.throws(call, (e: unknown) => {
+      assert.ok(!(e instanceof RegistryError), `got ${String(e)}`);
+      assert.ok(e instanceof RangeError, `expected the caller's RangeError, got ${String(e)}`);
+      return true;
+    });
+  }
+  // nothing half-written, and the registry still works
+  assert.equal(reg.list().length, 1);
+  assert.equal(reg.touch(deviceId, { lastSeenAt: 5 }).lastSeenAt, 5);
+});
+
+test('SQLite failures are still typed registry errors', async (t) => {
+  const home = tempHome(t);
+  const reg = await DeviceRegistry.open({ home });
+  const { deviceId } = reg.savePairing(record(newPeer()));
+  reg.close();
+  // a second connection holds the write lock: our write is BUSY, typed, and loses nothing
+  const again = await DeviceRegistry.open({ home, busyTimeoutMs: 50 });
+  t.after(() => again.close());
+  const other = new Database(path.join(home, DB_FILE_NAME));
+  t.after(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+  assert.throws(() => again.setName('x'), refused('BUSY'));
+  other.exec('ROLLBACK');
+  assert.equal(again.get(deviceId)?.deviceId, deviceId);
+});
