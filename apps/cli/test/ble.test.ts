@@ -24,7 +24,11 @@ interface Child {
 
 function start(t: TestContext, args: string[]): Child {
   const proc = spawn(process.execPath, [MAIN, '--json', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: CHILD_ENV });
-  t.after(() => proc.exitCode === null && proc.kill('SIGKILL'));
+  const exited = once(proc, 'exit');
+  t.after(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await exited;
+  });
   const lines: Record<string, unknown>[] = [];
   const waiters: { event: string; resolve: (l: Record<string, unknown>) => void }[] = [];
   let stderr = '';
@@ -37,7 +41,7 @@ function start(t: TestContext, args: string[]): Child {
       w.resolve(l);
     }
   });
-  const done = once(proc, 'exit').then(([code]) => ({ code: code as number | null, stderr }));
+  const done = exited.then(([code]) => ({ code: code as number | null, stderr }));
   return {
     proc,
     lines,

@@ -69,8 +69,9 @@ test('pair sim --json: listening line, Reset answered over H4/TCP, SIGTERM exits
   assert.equal(code, 0, `stderr: ${stderr}`);
 });
 
-test('pair sim: a bad --listen is a usage error (exit 2)', async () => {
+test('pair sim: a bad --listen is a usage error (exit 2)', async (t) => {
   const child = spawn(process.execPath, [MAIN, 'sim', '--listen', 'nowhere'], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+  t.after(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const [code] = (await once(child, 'exit')) as [number | null];
@@ -114,6 +115,7 @@ test('pair sim on a busy port: exit 1 with a clear message', async (t) => {
   t.after(() => busy.close());
   const { port } = busy.address() as AddressInfo;
   const child = spawn(process.execPath, [MAIN, 'sim', '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+  t.after(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const [code] = (await once(child, 'exit')) as [number | null];

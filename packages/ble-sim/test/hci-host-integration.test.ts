@@ -349,6 +349,7 @@ test('unix:PATH (H4 over a Unix socket) initialises on ble-sim', async (t) => {
     await rm(dir, { recursive: true, force: true });
   });
   const host = await HciHost.open(`unix:${sockPath}`);
+  t.after(() => host.close());
   assert.ok(host.info?.aclBuffers.maxLength);
   await host.close();
 });

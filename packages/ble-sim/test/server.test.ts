@@ -120,10 +120,14 @@ test('a client sending garbage is dropped; the others carry on', async (t) => {
   assert.equal(server.clientCount, 1);
 });
 
-test('close() disconnects clients and frees the port', async () => {
+test('close() disconnects clients and frees the port', async (t) => {
   const air = new SimAir();
   const server = new SimServer(air);
   const { port } = await server.listen(0);
+  t.after(async () => {
+    await server.close(); // a no-op when the test got that far
+    air.close();
+  });
   const c = await Client.open(port);
   const closed = once(c.socket, 'close');
   await server.close();
@@ -131,6 +135,7 @@ test('close() disconnects clients and frees the port', async () => {
   air.close();
   await assert.rejects(Client.open(port), /ECONNREFUSED/);
   const again = new SimServer(new SimAir());
+  t.after(() => again.close());
   await again.listen(port);
   await again.close();
 });

@@ -35,13 +35,17 @@ test('tcp: refused connection is a typed TRANSPORT error', async () => {
 });
 
 test('tcp: garbage from the far end is reported as a typed error and valid packets still arrive', async (t) => {
+  const sockets = new Set<import('node:net').Socket>();
   const srv = createServer((s) => {
+    sockets.add(s);
     s.write(Buffer.concat([Buffer.from([0x99, 0x98]), buildEvent('Hardware_Error', { hardwareCode: 7 })]));
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  // server.close() waits for open connections: end ours even when the test failed half-way
+  t.after(() => new Promise<void>((r) => (srv.close(() => r()), sockets.forEach((s) => s.destroy()))));
   const port = (srv.address() as { port: number }).port;
   const tr = await openTransport(`tcp:127.0.0.1:${port}`);
+  t.after(() => tr.close());
   const errors: HciError[] = [];
   tr.on('error', (e) => errors.push(e));
   const host = new HciHost(tr);

@@ -26,7 +26,8 @@ export function pair(args: string[], opts: PairOptions = {}): Promise<PairResult
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: os.tmpdir(), ...opts.env };
   const ids = opts.asOther && isRoot ? { uid: 65534, gid: 65534 } : {};
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, ...ids });
+    // One-shot commands: one that hangs is killed rather than outliving the test run.
+    const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env, timeout: 120_000, killSignal: 'SIGKILL', ...ids });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

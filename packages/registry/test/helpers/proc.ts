@@ -17,7 +17,8 @@ export interface ChildResult {
 export function runChild(args: string[], opts: { asOther?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ChildResult> {
   const ids = opts.asOther && isRoot ? { uid: NOBODY, gid: NOBODY } : {};
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...opts.env }, ...ids });
+    // A child that hangs is killed rather than outliving the test run.
+    const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...opts.env }, timeout: 120_000, killSignal: 'SIGKILL', ...ids });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
