@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   AdFlags,
   HciError,
@@ -15,8 +14,9 @@ import {
   uuidFromBytes,
   uuidToBytes,
 } from '../src/index.js';
+import { loadSmpVectors } from './helpers/smp-vectors.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../../../shared/vectors/smp-vectors.json', import.meta.url), 'utf8'));
+const vectors = loadSmpVectors();
 
 test('ah() matches the spec vector (Vol 3 Part H D.7)', () => {
   const v = vectors.ah;
