@@ -132,6 +132,8 @@ async function throughput(): Promise<void> {
   await Promise.allSettled(sessions.map((s) => s.result));
   const secs = (performance.now() - t) / 1000;
   const ok = results.filter((r) => r.status === 'fulfilled').length;
+  const errors = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as { code?: string }).code ?? (r.reason as Error).message)] : []));
+  if (errors.length > 0) console.log('  joiner failures:', errors.join(', '));
   console.log(`one initiator vs 100 concurrent joiners: ${ok}/100 paired in ${secs.toFixed(2)} s = ${(ok / secs).toFixed(1)} pairings/s (initiator registry: ${a.registry.list().length} devices)`);
 }
 
@@ -152,11 +154,16 @@ async function memory(): Promise<void> {
 async function main(): Promise<void> {
   console.log('@pairkit/net bench (loopback, in-process nodes, real SQLite registries)');
   try {
-    await latency();
-    await mdnsDiscovery();
-    await dhtRendezvous();
-    await throughput();
-    await memory();
+    // `npm run bench -- throughput` runs one part.
+    const only = process.argv[2];
+    const parts: [string, () => Promise<void>][] = [
+      ['latency', latency],
+      ['mdns', mdnsDiscovery],
+      ['dht', dhtRendezvous],
+      ['throughput', throughput],
+      ['memory', memory]
+    ];
+    for (const [name, run] of parts) if (only === undefined || only === name) await run();
   } finally {
     for (const s of services) await s.close();
     await Promise.all(nodes.map((n) => n.stop()));

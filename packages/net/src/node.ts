@@ -43,7 +43,7 @@ export interface PairkitNodeOptions {
   mdnsIntervalMs?: number;
   /** Run a circuit relay v2 server (for `pair node`). */
   relayServer?: boolean;
-  /** Also listen through relays we are connected to (for peers behind NAT). */
+  /** Also listen through relays (for peers behind NAT): a reservation on each bootstrap node. */
   relayListen?: boolean;
   /** Inbound connections per second one host may open (libp2p default 5; 100 for relay servers). */
   inboundConnectionThreshold?: number;
@@ -114,7 +114,8 @@ export async function createPairkitNode(opts: PairkitNodeOptions): Promise<Pairk
     dht: kadDHT({
       protocol: DHT_PROTOCOL,
       clientMode: false,
-      peerInfoMapper: keepAllAddresses
+      peerInfoMapper: keepAllAddresses,
+      allowQueryWithZeroPeers: true
     })
   };
   if (opts.relayServer === true) {
@@ -128,7 +129,7 @@ export async function createPairkitNode(opts: PairkitNodeOptions): Promise<Pairk
 
   const node = (await createLibp2p({
     privateKey,
-    addresses: { listen: opts.relayListen === true ? [...listen, '/p2p-circuit'] : listen },
+    addresses: { listen: opts.relayListen === true ? [...listen, ...relayListenAddrs(bootstrap)] : listen },
     transports: [tcp(), circuitRelayTransport()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
@@ -151,12 +152,30 @@ export async function createPairkitNode(opts: PairkitNodeOptions): Promise<Pairk
   return node;
 }
 
+/**
+ * Reservations on the bootstrap nodes themselves (`pair node` is a relay): naming the relay avoids
+ * libp2p's relay discovery by random walk, which spins while the routing table is empty.
+ */
+function relayListenAddrs(bootstrap: Multiaddr[]): string[] {
+  return bootstrap.length > 0 ? bootstrap.map((b) => `${b.toString()}/p2p-circuit`) : ['/p2p-circuit'];
+}
+
 /** Dials the bootstrap nodes; one reachable node is enough, none is an error. */
 export async function dialBootstrap(node: PairkitLibp2p, addrs: Multiaddr[], signal?: AbortSignal): Promise<void> {
   const results = await Promise.allSettled(
     addrs.map(async (ma) => {
-      const s = AbortSignal.any([AbortSignal.timeout(10_000), ...(signal ? [signal] : [])]);
-      await node.dial(ma, { signal: s });
+      // A bootstrap node may turn us away for a moment (per-host connection rate limit).
+      for (let attempt = 1; ; attempt++) {
+        const s = AbortSignal.any([AbortSignal.timeout(10_000), ...(signal ? [signal] : [])]);
+        try {
+          await node.dial(ma, { signal: s });
+          return;
+        } catch (err) {
+          if (attempt >= 3 || signal?.aborted === true || (err as Error).name === 'TimeoutError') throw err;
+          log('bootstrap %s: %s; retrying', ma.toString(), (err as Error).message);
+          await new Promise((r) => setTimeout(r, 400 * attempt));
+        }
+      }
     })
   );
   const ok = results.filter((r) => r.status === 'fulfilled').length;
