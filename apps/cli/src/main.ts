@@ -9,36 +9,27 @@
 //     `ctx.output.progress('waiting...')` for a spinner, `ctx.signal` for Ctrl-C, `ctx.onCleanup(fn)` to stop nodes.
 //  3. Throw errors; util/errors.ts maps them to exit codes (CliError carries its own; push an
 //     `exitCodeMappers` entry for your package's error classes). Don't call process.exit().
-//  4. Add ONE import and ONE line in COMMANDS below, in help order. Global options (--home, --json,
+//  4. Add ONE line in COMMANDS below, in help order: the command's name and aliases, and its
+//     import (modules load on demand, see util/commands.ts). Global options (--home, --json,
 //     --verbose) are read with `ctx.options`; don't redefine them on your command.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliContext } from './util/context.js';
 import { configureProgram, run } from './util/run.js';
-import * as whoami from './commands/whoami.js';
-import * as list from './commands/list.js';
-import * as show from './commands/show.js';
-import * as remove from './commands/remove.js';
-import * as rename from './commands/rename.js';
-import * as initiate from './commands/initiate.js';
-import * as join from './commands/join.js';
-import * as node from './commands/node.js';
-import * as sim from './commands/sim.js';
-import * as ble from './commands/ble.js';
+import { registerCommands, type LazyCommand } from './util/commands.js';
 
-type CommandModule = { register: (program: Command, ctx: CliContext) => void };
-
-const COMMANDS: CommandModule[] = [
-  whoami,
-  list,
-  show,
-  remove,
-  rename,
-  initiate,
-  join,
-  node,
-  sim,
-  ble,
+// Loaded on demand (util/commands.ts): a run imports only its own command's module.
+const COMMANDS: LazyCommand[] = [
+  { names: ['whoami'], load: () => import('./commands/whoami.js') },
+  { names: ['list', 'ls'], load: () => import('./commands/list.js') },
+  { names: ['show'], load: () => import('./commands/show.js') },
+  { names: ['remove', 'rm'], load: () => import('./commands/remove.js') },
+  { names: ['rename'], load: () => import('./commands/rename.js') },
+  { names: ['initiate'], load: () => import('./commands/initiate.js') },
+  { names: ['join'], load: () => import('./commands/join.js') },
+  { names: ['node'], load: () => import('./commands/node.js') },
+  { names: ['sim'], load: () => import('./commands/sim.js') },
+  { names: ['ble'], load: () => import('./commands/ble.js') },
 ];
 
 function cliVersion(): string {
@@ -46,7 +37,10 @@ function cliVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: Command; ctx: CliContext } {
+export async function buildProgram(
+  env: NodeJS.ProcessEnv = process.env,
+  args: readonly string[] = process.argv.slice(2),
+): Promise<{ program: Command; ctx: CliContext }> {
   const program = new Command('pair');
   const version = cliVersion();
   const ctx = new CliContext(program, version, env);
@@ -58,11 +52,11 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): { program: C
     .option('--json', 'machine-readable output: one JSON value per line on stdout, errors as JSON on stderr')
     .option('-v, --verbose', 'debug logging on stderr (pairkit:*)')
     .helpCommand(true);
-  for (const m of COMMANDS) m.register(program, ctx);
+  await registerCommands(program, ctx, COMMANDS, args);
   return { program, ctx };
 }
 
-const { program, ctx } = buildProgram();
+const { program, ctx } = await buildProgram();
 const code = await run(program, ctx);
 process.exitCode = code;
 // Everything was closed in cleanup; should a stray handle keep the loop alive, do not hang.

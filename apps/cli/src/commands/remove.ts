@@ -37,6 +37,8 @@ export function register(program: Command, ctx: CliContext): void {
       if (!removed) throw new CliError('NOT_FOUND', `${device.name} was already removed`, ExitCode.NOT_FOUND);
 
       let peerNotified = false;
+      // The network layer sets the hook when util/net.js loads; commands load lazily, so load it.
+      await import('../util/net.js');
       if (removeHooks.notifyPeer) {
         const progress = ctx.output.progress(`telling ${removed.name}`);
         try {

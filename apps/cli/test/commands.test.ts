@@ -1,0 +1,45 @@
+// Lazy command loading: which modules a command line needs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { commandWord, selectCommands, type LazyCommand } from '../src/util/commands.js';
+import { oneJson, pair, tempDir } from './helpers/pair.js';
+
+const table: LazyCommand[] = ['whoami', 'list/ls', 'remove/rm', 'ble'].map((n) => ({
+  names: n.split('/'),
+  load: () => Promise.reject(new Error('not loaded in this test')),
+}));
+const picked = (args: string[]) => selectCommands(table, args).map((c) => c.names[0]);
+
+test('the command word is the first operand, after global options and the value of --home', () => {
+  assert.equal(commandWord(['whoami']), 'whoami');
+  assert.equal(commandWord(['--home', 'list', '--json', 'whoami']), 'whoami', '--home takes a value');
+  assert.equal(commandWord(['--home=/x', '-v', 'ble', 'scan']), 'ble');
+  assert.equal(commandWord(['--json']), undefined);
+  assert.equal(commandWord(['--', 'rm', 'x']), 'rm');
+});
+
+test('one module for a known command or alias; all of them for help, no command or an unknown word', () => {
+  assert.deepEqual(picked(['--json', 'whoami']), ['whoami']);
+  assert.deepEqual(picked(['ls']), ['list']);
+  assert.deepEqual(picked(['rm', 'abc']), ['remove']);
+  const all = ['whoami', 'list', 'remove', 'ble'];
+  assert.deepEqual(picked([]), all);
+  assert.deepEqual(picked(['--help']), all);
+  assert.deepEqual(picked(['help', 'ble']), all);
+  assert.deepEqual(picked(['lsit']), all);
+});
+
+test('pair --help still lists every command; pair whoami runs with only its own module', async (t) => {
+  const help = await pair(['--help']);
+  assert.equal(help.status, 0);
+  for (const c of ['whoami', 'list', 'show', 'remove', 'rename', 'initiate', 'join', 'node', 'sim', 'ble']) {
+    assert.match(help.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `${c} in help`);
+  }
+  const home = tempDir(t);
+  const r = await pair(['--home', home, 'whoami', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(oneJson<{ deviceId: string }>(r).deviceId, /^[a-z2-7]{32}$/);
+  const typo = await pair(['--home', home, 'whoamy']);
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /whoami/, 'commander suggests the near miss');
+});
