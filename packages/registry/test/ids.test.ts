@@ -5,6 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { base32, deviceIdFromPublicKey, fingerprint, normalizeBleAddress, randomStaticAddress } from '../src/index.js';
 import { tempHome } from './helpers/fixtures.js';
+import { randomBytes } from 'node:crypto';
+import { peerIdFromEd25519PublicKey } from '../src/index.js';
+import { base58btc } from '../src/ids.js';
 
 test('device id vectors from the README', () => {
   assert.equal(deviceIdFromPublicKey(new Uint8Array(32)), 'ksb35i3qpprqatf23znvgj7eeyl3qro3');
@@ -56,4 +59,19 @@ test('the README example runs as written', (t) => {
   assert.match(r.stdout, /change: added/);
   assert.match(r.stdout, /paired example peer/);
   assert.match(r.stdout, /devices left: 0/);
+});
+
+test('peer ids computed without libp2p equal libp2p peer ids (random keys, all-zero and all-ones keys)', async () => {
+  const { publicKeyFromRaw } = await import('@libp2p/crypto/keys');
+  const { peerIdFromPublicKey } = await import('@libp2p/peer-id');
+  const keys = [new Uint8Array(32), new Uint8Array(32).fill(0xff)];
+  for (let i = 0; i < 100; i++) keys.push(new Uint8Array(randomBytes(32)));
+  for (const k of keys) assert.equal(peerIdFromEd25519PublicKey(k), peerIdFromPublicKey(publicKeyFromRaw(k)).toString());
+});
+
+test('base58btc: leading zero bytes are 1s; known values', () => {
+  assert.equal(base58btc(new Uint8Array(0)), '');
+  assert.equal(base58btc(Uint8Array.of(0, 0, 1)), '112');
+  assert.equal(base58btc(Buffer.from('hello world')), 'StV1DL6CwTryKyV');
+  assert.equal(base58btc(Uint8Array.of(0xff)), '5Q');
 });
