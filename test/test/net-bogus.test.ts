@@ -90,7 +90,16 @@ test('50 bogus joiners racing one real joiner: the real one pairs, nobody else i
   const target = await findInitiator(scout, sessionId);
   const attackers: PairkitLibp2p[] = [];
   for (let i = 0; i < 50; i += 10) attackers.push(...(await Promise.all(Array.from({ length: 10 }, () => node([])))));
-  const bogusRuns = attackers.map((n, i) => bogus(n, target, sessionId, i));
+  let refusedSoFar = 0;
+  const bogusRuns = attackers.map((n, i) =>
+    bogus(n, target, sessionId, i).then((outcome) => {
+      if (outcome === 'UNKNOWN_SESSION' || outcome === 'BAD_PROOF') refusedSoFar++;
+      return outcome;
+    })
+  );
+  // The real joiner enters while the bogus ones are hammering (the initiator admits about 5 new
+  // connections per second per host, so they arrive over several seconds).
+  for (let waited = 0; refusedSoFar < 15 && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   const join = procs.add(runPair(b, ['join', words, '--json', '--no-mdns', '--bootstrap', bootAddr, '--timeout', '2m', ...LOOPBACK]));
 
   const outcomes = await Promise.all(bogusRuns);
@@ -102,11 +111,11 @@ test('50 bogus joiners racing one real joiner: the real one pairs, nobody else i
   // every bogus joiner was turned away with a reason, not silently ignored
   const counts = outcomes.reduce<Record<string, number>>((acc, c) => ((acc[c] = (acc[c] ?? 0) + 1), acc), {});
   assert.equal(outcomes.length, 50);
-  // Refusals the protocol gives; CLOSED/null: the initiator already paired and went away.
+  // Refusals the protocol gives; CANCELLED/CLOSED/GONE: the initiator paired and shut down.
   for (const c of Object.keys(counts)) {
-    assert.ok(['UNKNOWN_SESSION', 'BAD_PROOF', 'CONSUMED', 'BUSY', 'CLOSED', 'GONE', 'null'].includes(c), `unexpected outcome ${c}: ${JSON.stringify(counts)}`);
+    assert.ok(['UNKNOWN_SESSION', 'BAD_PROOF', 'CONSUMED', 'BUSY', 'CLOSED', 'CANCELLED', 'GONE', 'null'].includes(c), `unexpected outcome ${c}: ${JSON.stringify(counts)}`);
   }
   const refused = (counts.UNKNOWN_SESSION ?? 0) + (counts.BAD_PROOF ?? 0);
-  assert.ok(refused >= 10, `most bogus joiners reached the initiator and were refused: ${JSON.stringify(counts)}`);
+  assert.ok(refused >= 15, `most bogus joiners reached the initiator and were refused: ${JSON.stringify(counts)}`);
   console.log('bogus outcomes', counts);
 });
