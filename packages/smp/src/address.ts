@@ -1,4 +1,5 @@
 // LE device addresses as SMP sees them: "AA:BB:CC:DD:EE:FF" strings plus a type.
+import { addressToBytes, isValidAddress, normalizeAddress as hciNormalize } from '@pairkit/hci';
 import { SmpUsageError } from './errors.js';
 
 export type AddressType = 'public' | 'random';
@@ -9,12 +10,14 @@ export interface LeAddress {
   address: string;
 }
 
-const RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+function checked(address: string): string {
+  if (typeof address !== 'string' || !isValidAddress(address)) throw new SmpUsageError('INVALID_ADDRESS', `not a BD_ADDR: ${address}`);
+  return address;
+}
 
-/** 6 octets, MSB-first. */
+/** 6 octets, MSB-first (hci's bytes are the little-endian wire order). */
 export function addressBytes(address: string): Uint8Array {
-  if (!RE.test(address)) throw new SmpUsageError('INVALID_ADDRESS', `not a BD_ADDR: ${address}`);
-  return Uint8Array.from(address.split(':').map((p) => parseInt(p, 16)));
+  return new Uint8Array(addressToBytes(checked(address)).reverse());
 }
 
 export function addressString(msbFirst: Uint8Array): string {
@@ -22,7 +25,7 @@ export function addressString(msbFirst: Uint8Array): string {
 }
 
 export function normalizeAddress(address: string): string {
-  return addressString(addressBytes(address));
+  return hciNormalize(checked(address));
 }
 
 /** The 56-bit A1/A2 value of f5/f6: the type octet (0 public, 1 random), then the address MSB-first. */

@@ -1,6 +1,7 @@
 // Security Manager cryptographic toolbox, Vol 3 Part H 2.2. Every argument and result
-// is MSB-first as the spec prints it. AES runs in node:crypto (OpenSSL).
+// is MSB-first as the spec prints it. AES and ah are hci's (GAP needs them for RPAs too).
 import { createCipheriv } from 'node:crypto';
+import { aes128, ah as hciAh } from '@pairkit/hci';
 import { concat, xor } from './bytes.js';
 
 const ZERO16 = new Uint8Array(16);
@@ -15,9 +16,7 @@ function check(name: string, value: Uint8Array, length: number): void {
 export function e(key: Uint8Array, plaintext: Uint8Array): Uint8Array {
   check('key', key, 16);
   check('plaintext', plaintext, 16);
-  const c = createCipheriv('aes-128-ecb', key, null);
-  c.setAutoPadding(false);
-  return new Uint8Array(c.update(plaintext));
+  return new Uint8Array(aes128(key, plaintext));
 }
 
 function shiftLeft1(block: Uint8Array): Uint8Array {
@@ -123,10 +122,9 @@ export function h7(salt: Uint8Array, w: Uint8Array): Uint8Array {
 
 /** ah: the random address hash; IRK k, 24-bit prand r, 24-bit result. */
 export function ah(k: Uint8Array, r: Uint8Array): Uint8Array {
+  check('key', k, 16);
   check('r', r, 3);
-  const rp = new Uint8Array(16);
-  rp.set(r, 13);
-  return e(k, rp).subarray(13);
+  return new Uint8Array(hciAh(k, r));
 }
 
 /**
