@@ -193,7 +193,11 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
       slots.shift()?.();
     };
 
+    const tried = new Set<string>();
     const attempt = async (c: Candidate): Promise<void> => {
+      // A direct peer may also turn up through mDNS or the DHT: one conversation per peer.
+      if (tried.has(c.peer.id.toString())) return;
+      tried.add(c.peer.id.toString());
       await acquire();
       try {
         if (signal.aborted || winner) return;
@@ -217,7 +221,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
 
     const tasks: Promise<void>[] = [];
     for (const p of opts.peers ?? []) tasks.push(attempt({ peer: p, source: 'direct' }));
-    const candidates = useMdns || useDht ? discoverCandidatesFiltered(this.node, code.sessionId, signal, useMdns, useDht) : undefined;
+    const candidates = useMdns || useDht ? discoverCandidates(this.node, code.sessionId, { signal, mdns: useMdns, dht: useDht }) : undefined;
     if (candidates) {
       for await (const c of candidates) {
         if (winner) break;
@@ -296,7 +300,7 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
     this.emit('verifying', { peerId: connection.remotePeer.toString(), role: 'initiator' });
     runner.run().then(
       (out) => {
-        const entry = out.result.sessionId ? this.#entryFor(conv) : undefined;
+        const entry = this.#entryFor(conv);
         const paired = this.#paired(out.result, out.device);
         if (entry) this.#settleInitiator(entry, paired);
         void this.#recordListenAddresses(out.device);
@@ -396,14 +400,4 @@ function remoteOf(conn: Connection): { remotePeerId: string; remotePublicKey: Ui
     remotePeerId: conn.remotePeer.toString(),
     remotePublicKey: key?.type === 'Ed25519' ? key.raw : new Uint8Array(0)
   };
-}
-
-function discoverCandidatesFiltered(
-  node: PairkitLibp2p,
-  sessionId: Uint8Array,
-  signal: AbortSignal,
-  mdns: boolean,
-  dht: boolean
-): AsyncGenerator<Candidate> {
-  return discoverCandidates(node, sessionId, { signal, dht, mdns });
 }
