@@ -141,6 +141,10 @@ test('pair ble: bad input is a usage error (exit 2)', async (t) => {
   assert.equal((await bad.done).code, 2);
   const badPasskey = start(t, ['--home', b, 'ble', 'pair', 'C0:11:22:33:44:55', '--passkey', '12x', '--hci', 'tcp:127.0.0.1:1']);
   assert.equal((await badPasskey.done).code, 2);
+  const badForget = start(t, ['--home', b, 'ble', 'forget', 'C0:11:22']);
+  const forgot = await badForget.done;
+  assert.equal(forgot.code, 2, forgot.stderr);
+  assert.match(forgot.stderr, /INVALID_ADDRESS/);
 });
 
 test('pair ble scan: an advertising `pair ble advertise` shows up with its name; a bonded one is marked', async (t) => {

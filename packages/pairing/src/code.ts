@@ -1,5 +1,5 @@
 // The pairing code: 128 bits shown as 12 English BIP39 words.
-import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 import { entropyToMnemonic, mnemonicToEntropy } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
@@ -104,8 +104,9 @@ export class PairingCode {
     return Uint8Array.from(this.#authKey);
   }
 
+  /** Constant-time: the codes are secrets. */
   equals(other: PairingCode): boolean {
-    return this.#words.join(' ') === other.#words.join(' ');
+    return timingSafeEqual(this.#entropy, other.#entropy);
   }
 
   /** The 12 words separated by single spaces, for display. */

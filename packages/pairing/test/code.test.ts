@@ -25,6 +25,10 @@ test('generate: 12 BIP39 words from 16 CSPRNG bytes, parse round-trips', () => {
   assert.notEqual(a.toString(), b.toString());
   const parsed = PairingCode.parse(a.toString());
   assert.ok(parsed.equals(a));
+  assert.ok(!a.equals(b) && !b.equals(a));
+  const oneBit = Uint8Array.from(a.entropy);
+  oneBit[15] = oneBit[15]! ^ 1;
+  assert.ok(!PairingCode.fromEntropy(oneBit).equals(a), 'codes differing in one bit are not equal');
   assert.deepEqual(parsed.entropy, a.entropy);
   assert.deepEqual(parsed.sessionId, a.sessionId);
 });

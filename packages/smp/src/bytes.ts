@@ -1,6 +1,7 @@
 // Byte helpers. The toolbox works on MSB-first arrays as the spec prints them;
 // SMP PDUs and HCI carry the same fields least-significant octet first.
 import { timingSafeEqual } from 'node:crypto';
+import { SmpArgumentError } from './errors.js';
 
 export function fromHex(hex: string): Uint8Array {
   const clean = hex.replace(/[\s:]/g, '');
@@ -30,7 +31,7 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 }
 
 export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length !== b.length) throw new RangeError('xor of unequal lengths');
+  if (a.length !== b.length) throw new SmpArgumentError('xor of unequal lengths');
   const out = new Uint8Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i] ^ b[i];
   return out;
@@ -50,7 +51,7 @@ export function isAllZero(bytes: Uint8Array): boolean {
 
 /** A big-endian (MSB-first) 16-octet value holding a small unsigned integer (passkey, TK). */
 export function uint128(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError('value out of range');
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new SmpArgumentError('value out of range');
   const out = new Uint8Array(16);
   new DataView(out.buffer).setUint32(12, n);
   return out;

@@ -53,3 +53,12 @@ export class SmpUsageError extends Error {
     this.code = code;
   }
 }
+
+/** A byte string or number of the wrong size for the toolbox or the PDU codec. Still a RangeError. */
+export class SmpArgumentError extends RangeError {
+  readonly code = 'INVALID_ARGUMENT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SmpArgumentError';
+  }
+}

@@ -3,6 +3,7 @@
 import { createECDH, type ECDH } from 'node:crypto';
 import { p256 } from '@noble/curves/nist.js';
 import { concat, constantTimeEqual, fromHex } from './bytes.js';
+import { SmpArgumentError } from './errors.js';
 
 /** The debug key pair of Vol 3 Part H 2.3.5.6.1 (public: anyone can decrypt a link that used it). */
 export const DEBUG_PRIVATE_KEY = fromHex('3f49f6d4a3c55f3874c9b3e3d2103f504aff607beb40b7995899b8a6cd3c1abd');
@@ -46,7 +47,7 @@ export class P256KeyPair {
 
   /** From a known private key (test vectors, debug mode). */
   static fromPrivateKey(privateKey: Uint8Array): P256KeyPair {
-    if (privateKey.length !== 32) throw new RangeError('private key must be 32 octets');
+    if (privateKey.length !== 32) throw new SmpArgumentError('private key must be 32 octets');
     const ecdh = createECDH('prime256v1');
     ecdh.setPrivateKey(privateKey);
     return new P256KeyPair(ecdh);

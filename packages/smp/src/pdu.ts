@@ -3,7 +3,7 @@
 // INVALID_PARAMETERS, an unknown code with COMMAND_NOT_SUPPORTED.
 import { addressBytes, addressString, type AddressType } from './address.js';
 import { reverse } from './bytes.js';
-import { PairingFailedReason as R, SmpError } from './errors.js';
+import { PairingFailedReason as R, SmpArgumentError, SmpError } from './errors.js';
 
 export const SmpCode = {
   PAIRING_REQUEST: 0x01,
@@ -130,7 +130,7 @@ export function decodePdu(pdu: Uint8Array): SmpPdu {
 }
 
 function withField(code: number, value: Uint8Array, length: number): Uint8Array {
-  if (value.length !== length) throw new RangeError(`${PDU_NAMES[code]} field must be ${length} octets`);
+  if (value.length !== length) throw new SmpArgumentError(`${PDU_NAMES[code]} field must be ${length} octets`);
   const out = new Uint8Array(1 + length);
   out[0] = code;
   out.set(reverse(value), 1);
@@ -148,7 +148,7 @@ export function encodePdu(p: SmpPdu): Uint8Array {
     case 0x05: return Uint8Array.of(p.code, p.reason);
     case 0x06: return withField(p.code, p.ltk, 16);
     case 0x07: {
-      if (p.rand.length !== 8) throw new RangeError('Rand must be 8 octets');
+      if (p.rand.length !== 8) throw new SmpArgumentError('Rand must be 8 octets');
       const out = new Uint8Array(11);
       out[0] = p.code;
       out[1] = p.ediv & 0xff;
@@ -167,7 +167,7 @@ export function encodePdu(p: SmpPdu): Uint8Array {
     case 0x0a: return withField(p.code, p.csrk, 16);
     case 0x0b: return Uint8Array.of(p.code, p.authReq);
     case 0x0c: {
-      if (p.x.length !== 32 || p.y.length !== 32) throw new RangeError('public key coordinates must be 32 octets');
+      if (p.x.length !== 32 || p.y.length !== 32) throw new SmpArgumentError('public key coordinates must be 32 octets');
       const out = new Uint8Array(65);
       out[0] = p.code;
       out.set(reverse(p.x), 1);

@@ -3,12 +3,13 @@
 import { createCipheriv } from 'node:crypto';
 import { aes128, ah as hciAh } from '@pairkit/hci';
 import { concat, xor } from './bytes.js';
+import { SmpArgumentError } from './errors.js';
 
 const ZERO16 = new Uint8Array(16);
 
 function check(name: string, value: Uint8Array, length: number): void {
   if (!(value instanceof Uint8Array) || value.length !== length) {
-    throw new RangeError(`${name} must be ${length} octets`);
+    throw new SmpArgumentError(`${name} must be ${length} octets`);
   }
 }
 

@@ -115,4 +115,7 @@ test('wrong lengths are refused with RangeError', () => {
   assert.throws(() => f4(new Uint8Array(31), new Uint8Array(32), new Uint8Array(16), 0), RangeError);
   assert.throws(() => f6(new Uint8Array(16), new Uint8Array(16), new Uint8Array(16), new Uint8Array(16), new Uint8Array(2), new Uint8Array(7), new Uint8Array(7)), RangeError);
   assert.throws(() => ah(new Uint8Array(16), new Uint8Array(4)), RangeError);
+  // typed, like every error of the stack: a code to branch on
+  assert.throws(() => e(new Uint8Array(15), new Uint8Array(16)), { name: 'SmpArgumentError', code: 'INVALID_ARGUMENT' });
+  assert.throws(() => ah(new Uint8Array(15), new Uint8Array(3)), { name: 'SmpArgumentError', code: 'INVALID_ARGUMENT' });
 });

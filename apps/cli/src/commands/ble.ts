@@ -13,7 +13,12 @@ import { ExitCode } from '../util/exit-codes.js';
 import { confirm } from '../util/prompt.js';
 import { registerBleBond, registerBleOob } from './ble-handover.js';
 
-exitCodeMappers.push((e) => (e instanceof SmpError ? ExitCode.PAIRING_FAILED : e instanceof SmpUsageError && e.code === 'SMP_TIMEOUT' ? ExitCode.TIMEOUT : undefined));
+exitCodeMappers.push((e) => {
+  if (e instanceof SmpError) return ExitCode.PAIRING_FAILED;
+  if (e instanceof SmpUsageError && e.code === 'SMP_TIMEOUT') return ExitCode.TIMEOUT;
+  if (e instanceof SmpUsageError && e.code === 'INVALID_ADDRESS') return ExitCode.USAGE; // a typo in ADDRESS
+  return undefined;
+});
 
 interface BleOptions {
   hci?: string;
