@@ -209,8 +209,8 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
           stop.abort(new NetError('ABORTED', 'another candidate won'));
         }
       } catch (err) {
-        lastError = err as Error;
         if (!signal.aborted) {
+          lastError = err as Error;
           const e = err as { code?: unknown; message: string };
           this.emit('failed', { peerId: c.peer.id.toString(), code: String(e.code ?? 'ERROR'), message: e.message, role: 'joiner' });
         }

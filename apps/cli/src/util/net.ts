@@ -40,7 +40,7 @@ export async function startNode(
   opts: NetOptions,
   extra: { relayServer?: boolean; mdnsIntervalMs?: number } = {}
 ): Promise<{ node: PairkitLibp2p; channels: DeviceChannels }> {
-  const node = await createPairkitNode({
+  const init = {
     identity: registry.identity(),
     listen: opts.listen ?? ['/ip4/0.0.0.0/tcp/0'],
     bootstrap: bootstrapList(opts, ctx.env),
@@ -48,7 +48,16 @@ export async function startNode(
     relayServer: extra.relayServer,
     mdnsIntervalMs: extra.mdnsIntervalMs,
     signal: ctx.signal
-  });
+  };
+  let node: PairkitLibp2p;
+  try {
+    node = await createPairkitNode(init);
+  } catch (err) {
+    // No bootstrap node answers: the LAN (or, for `pair node`, later peers) may still do.
+    if (!(err instanceof NetError && err.code === 'UNREACHABLE' && (opts.mdns || extra.relayServer === true))) throw err;
+    ctx.output.warn(`no bootstrap node reachable; continuing without the DHT bootstrap${opts.mdns ? ' (LAN discovery is on)' : ''}`);
+    node = await createPairkitNode({ ...init, bootstrap: [] });
+  }
   ctx.onCleanup(() => node.stop());
   // Paired devices may tell us they removed us, and we tell those we removed (when reachable).
   const channels = new DeviceChannels(node, registry, libp2pPrivateKey(registry.identity()));
