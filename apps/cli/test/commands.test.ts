@@ -1,7 +1,7 @@
 // Lazy command loading: which modules a command line needs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandWord, selectCommands, type LazyCommand } from '../src/util/commands.js';
+import { commandWord, selectCommands, subcommandWord, type LazyCommand } from '../src/util/commands.js';
 import { oneJson, pair, tempDir } from './helpers/pair.js';
 
 const table: LazyCommand[] = ['whoami', 'list/ls', 'remove/rm', 'ble'].map((n) => ({
@@ -16,6 +16,9 @@ test('the command word is the first operand, after global options and the value 
   assert.equal(commandWord(['--home=/x', '-v', 'ble', 'scan']), 'ble');
   assert.equal(commandWord(['--json']), undefined);
   assert.equal(commandWord(['--', 'rm', 'x']), 'rm');
+  assert.equal(subcommandWord(['--json', 'ble', '--home', 'scan', 'bonds']), 'bonds');
+  assert.equal(subcommandWord(['ble']), undefined);
+  assert.equal(subcommandWord([]), undefined);
 });
 
 test('one module for a known command or alias; all of them for help, no command or an unknown word', () => {
@@ -42,4 +45,16 @@ test('pair --help still lists every command; pair whoami runs with only its own 
   const typo = await pair(['--home', home, 'whoamy']);
   assert.equal(typo.status, 2);
   assert.match(typo.stderr, /whoami/, 'commander suggests the near miss');
+});
+
+test('pair ble: help lists the handover subcommands too; its own subcommands run without them', async (t) => {
+  const help = await pair(['ble', '--help']);
+  assert.equal(help.status, 0);
+  for (const c of ['scan', 'advertise', 'pair', 'bonds', 'forget', 'oob', 'bond']) assert.match(help.stdout, new RegExp(`^\\s+${c}\\b`, 'm'), `ble ${c} in help`);
+  const bondHelp = await pair(['ble', 'bond', '--help']);
+  assert.equal(bondHelp.status, 0, bondHelp.stderr);
+  const home = tempDir(t);
+  const bonds = await pair(['--home', home, '--json', 'ble', 'bonds']);
+  assert.equal(bonds.status, 0, bonds.stderr);
+  assert.equal(bonds.stdout, '', 'no bonds in a new home');
 });

@@ -11,7 +11,7 @@ import type { CliContext } from '../util/context.js';
 import { CliError, exitCodeMappers } from '../util/errors.js';
 import { ExitCode } from '../util/exit-codes.js';
 import { confirm } from '../util/prompt.js';
-import { registerBleBond, registerBleOob } from './ble-handover.js';
+import { subcommandWord } from '../util/commands.js';
 
 exitCodeMappers.push((e) => {
   if (e instanceof SmpError) return ExitCode.PAIRING_FAILED;
@@ -140,7 +140,10 @@ function deviceName(r: AdvertisementReport): string | undefined {
   return r.ad?.completeLocalName ?? r.ad?.shortenedLocalName;
 }
 
-export function register(program: Command, ctx: CliContext): void {
+/** Our own subcommands: running one of them does not load the handover (libp2p) module. */
+const OWN = ['scan', 'advertise', 'pair', 'bonds', 'forget'];
+
+export async function register(program: Command, ctx: CliContext, args: readonly string[] = process.argv.slice(2)): Promise<void> {
   const ble = program.command('ble').description('Bluetooth LE: scan, advertise, pair (LE Secure Connections), bonds');
 
   withCommon(ble.command('scan'))
@@ -273,7 +276,10 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.output.result({ event: 'forgotten', address: address.toUpperCase() }, () => `Bond with ${address.toUpperCase()} removed`);
     });
 
-  // BOOT's out-of-band and network-assisted bonding live in ble-handover.ts.
+  // BOOT's out-of-band and network-assisted bonding live in ble-handover.ts, which loads
+  // libp2p: only when they may run (or for help and unknown words).
+  if (OWN.includes(subcommandWord(args) ?? '')) return;
+  const { registerBleBond, registerBleOob } = await import('./ble-handover.js');
   registerBleOob(ble, ctx);
   registerBleBond(ble, ctx);
 }

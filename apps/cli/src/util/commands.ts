@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 
-export type CommandModule = { register: (program: Command, ctx: CliContext) => void };
+/** `args` (the command line after `pair`) lets a group skip heavy subcommand modules it will not run. */
+export type CommandModule = { register: (program: Command, ctx: CliContext, args: readonly string[]) => void | Promise<void> };
 
 export interface LazyCommand {
   /** The top-level command words (name and aliases) the module registers. */
@@ -17,17 +18,26 @@ const VALUE_OPTIONS = new Set(['--home']);
 
 /** The first operand on the command line (the command word), skipping global options. */
 export function commandWord(args: readonly string[]): string | undefined {
+  return args[operandIndex(args)];
+}
+
+/** The operand after the command word (a group's subcommand), if any. */
+export function subcommandWord(args: readonly string[]): string | undefined {
+  const i = operandIndex(args);
+  return i < args.length ? commandWord(args.slice(i + 1)) : undefined;
+}
+
+function operandIndex(args: readonly string[]): number {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (a === '--') return args[i + 1];
+    if (a === '--') return i + 1;
     if (VALUE_OPTIONS.has(a)) {
       i++;
       continue;
     }
-    if (a.startsWith('-')) continue;
-    return a;
+    if (!a.startsWith('-')) return i;
   }
-  return undefined;
+  return args.length;
 }
 
 /** The modules this command line needs, in table (help) order. */
@@ -41,5 +51,5 @@ export function selectCommands(table: readonly LazyCommand[], args: readonly str
 export async function registerCommands(program: Command, ctx: CliContext, table: readonly LazyCommand[], args: readonly string[]): Promise<void> {
   const selected = selectCommands(table, args);
   const modules = await Promise.all(selected.map((c) => c.load()));
-  for (const m of modules) m.register(program, ctx);
+  for (const m of modules) await m.register(program, ctx, args);
 }
