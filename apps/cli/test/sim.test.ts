@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBtsnoop } from '@pairkit/hci';
@@ -96,6 +96,9 @@ test('pair sim --btsnoop DIR: one capture per client, seen from the host', async
   child.kill('SIGTERM');
   assert.equal(((await once(child, 'exit')) as [number])[0], 0);
   assert.deepEqual(await readdir(snoop), ['controller-1.btsnoop']);
+  // captures hold link keys: owner only
+  assert.equal((await stat(snoop)).mode & 0o777, 0o700);
+  assert.equal((await stat(join(snoop, 'controller-1.btsnoop'))).mode & 0o777, 0o600);
   const recs = await readBtsnoop(join(snoop, 'controller-1.btsnoop'));
   assert.deepEqual(
     recs.map((r) => [r.direction, r.packet.toString('hex')]),

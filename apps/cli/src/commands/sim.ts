@@ -55,7 +55,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--delay <ms>', 'connection-interval delay for everything sent over the air', '0')
     .option('--acl-length <octets>', 'LE ACL data packet length each controller advertises', '251')
     .option('--acl-packets <n>', 'number of LE ACL buffers each controller advertises', '8')
-    .option('--btsnoop <dir>', 'write one BTSnoop capture per client to DIR/controller-N.btsnoop (Wireshark opens them)')
+    .option('--btsnoop <dir>', 'write one BTSnoop capture per client to DIR/controller-N.btsnoop (Wireshark opens them; they hold the link keys: files 0600)')
     .action(async (opts: SimOptions) => {
       const { host, port } = parseListen(opts.listen);
       const delayMs = intOption('--delay', opts.delay, 0, 60_000);
