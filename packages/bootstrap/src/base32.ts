@@ -4,22 +4,8 @@ import { BootstrapError } from './errors.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
-export function base32Encode(bytes: Uint8Array): string {
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(acc >>> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += ALPHABET[(acc << (5 - bits)) & 31];
-  return out;
-}
+/** Encoding is the registry's (the same alphabet as device ids). */
+export { base32 as base32Encode } from '@pairkit/registry';
 
 export function base32Decode(text: string): Uint8Array {
   const s = text.toLowerCase();
