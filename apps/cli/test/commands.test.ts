@@ -58,3 +58,15 @@ test('pair ble: help lists the handover subcommands too; its own subcommands run
   assert.equal(bonds.status, 0, bonds.stderr);
   assert.equal(bonds.stdout, '', 'no bonds in a new home');
 });
+
+test('a failing command logs its stack under DEBUG=pairkit:cli (and only then)', async (t) => {
+  const dir = tempDir(t);
+  const file = `${dir}/a-file`;
+  (await import('node:fs')).writeFileSync(file, '');
+  const quiet = await pair(['--home', `${file}/home`, 'whoami']);
+  assert.equal(quiet.status, 6, quiet.stderr); // ExitCode.STORAGE: the home cannot be a folder
+  assert.doesNotMatch(quiet.stderr, /\n\s+at /);
+  const loud = await pair(['--home', `${file}/home`, 'whoami'], { env: { DEBUG: 'pairkit:cli' } });
+  assert.equal(loud.status, 6);
+  assert.match(loud.stderr, /pairkit:cli command failed: RegistryError[^\n]*\n\s+at resolveHome|pairkit:cli command failed: RegistryError[^\n]*\n\s+at homeError/);
+});

@@ -1,8 +1,11 @@
 // The run loop: parse, run the action, map errors to exit codes, clean up, handle Ctrl-C.
 import { CommanderError, type Command } from 'commander';
+import createDebug from 'debug';
 import { CliContext } from './context.js';
 import { errorReport, exitCodeFor } from './errors.js';
 import { ExitCode } from './exit-codes.js';
+
+const debug = createDebug('pairkit:cli');
 
 /** Settings every command and subcommand shares; call before adding commands (they inherit it). */
 export function configureProgram(program: Command, ctx: CliContext): void {
@@ -35,6 +38,8 @@ export async function run(program: Command, ctx: CliContext, argv: string[] = pr
     await program.parseAsync(argv);
     if (interrupted > 0) code = ExitCode.INTERRUPTED;
   } catch (err) {
+    // The stack says where an untyped failure (a bug, a stack overflow) came from: DEBUG=pairkit:cli or --verbose.
+    if (!(err instanceof CommanderError)) debug('command failed: %s', err instanceof Error ? err.stack : String(err));
     code = interrupted > 0 ? ExitCode.INTERRUPTED : exitCodeFor(err);
     if (err instanceof CommanderError) {
       // help and --version exit 0; commander already printed usage errors
