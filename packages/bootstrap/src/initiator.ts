@@ -1,7 +1,6 @@
 // The initiator of the BLE handover: starts a network pairing session, advertises the pairkit
 // service, pairs over SMP with the joiner that connects, hands the session over on an LE
 // credit-based channel, and waits for the joiner's network pairing.
-import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { PairingService, type DeviceStore, type PairedOutcome, type PairkitLibp2p } from '@pairkit/net';
 import { PairingCode } from '@pairkit/pairing';
@@ -9,7 +8,8 @@ import { BondingStore } from './bond-store.js';
 import { BootstrapError } from './errors.js';
 import { sealHandover } from './handover.js';
 import { HANDOVER_PSM, HANDOVER_READY, PAIRKIT_SERVICE_UUID, type BleLink, type BleOob, type BleRadio } from './ports.js';
-import { DEFAULT_TIMEOUTS, asBootstrapError, runStage, type HandoverEvents, type HandoverStage, type StageTimeouts } from './stages.js';
+import { HandoverFlow } from './flow.js';
+import { asBootstrapError, runStage, type StageTimeouts } from './stages.js';
 
 const log = createDebug('pairkit:bootstrap:initiator');
 
@@ -31,39 +31,24 @@ export interface BleHandoverInitiatorOptions {
   now?: () => number;
 }
 
-export class BleHandoverInitiator extends EventEmitter<HandoverEvents> {
+export class BleHandoverInitiator extends HandoverFlow {
   readonly #o: BleHandoverInitiatorOptions;
-  readonly #t: StageTimeouts;
-  #stage: HandoverStage = 'advertising';
   #link: BleLink | undefined;
-  #running = false;
-  readonly #closer = new AbortController();
 
   constructor(opts: BleHandoverInitiatorOptions) {
-    super();
+    super('advertising', opts.timeouts, log);
     this.#o = opts;
-    this.#t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-  }
-
-  get stage(): HandoverStage {
-    return this.#stage;
-  }
-
-  /** Stops a running flow (it fails with ABORTED, nothing stored); a no-op once it ended. */
-  async close(): Promise<void> {
-    this.#closer.abort(new BootstrapError('CLOSED', 'handover closed'));
   }
 
   /** Runs the whole flow once. Resolves when both registries hold each other; else a BootstrapError. */
   async run(): Promise<PairedOutcome> {
-    if (this.#running) throw new BootstrapError('INVALID_INPUT', 'run() was already called');
-    this.#running = true;
+    this.begin();
     const o = this.#o;
     const now = o.now ?? Date.now;
     const store = new BondingStore(o.registry);
     const service = new PairingService({ node: o.node, registry: store });
     const cancel = new AbortController();
-    const signal = AbortSignal.any([cancel.signal, this.#closer.signal, ...(o.signal ? [o.signal] : [])]);
+    const signal = AbortSignal.any([cancel.signal, this.closer.signal, ...(o.signal ? [o.signal] : [])]);
     try {
       await service.start();
       const session = service.initiate({ ttlMs: o.ttlMs, dht: false, signal });
@@ -71,35 +56,21 @@ export class BleHandoverInitiator extends EventEmitter<HandoverEvents> {
       const codeSecret = PairingCode.parse(session.code).entropy;
       const name = o.name ?? o.registry.identity().name;
 
-      this.#stage = 'advertising';
+      this.current = 'advertising';
       this.emit('advertising', { address: o.radio.address.address, name });
       let t = now();
-      const link = await runStage('advertising', this.#t.advertise, signal, undefined, (s) =>
+      const link = await runStage('advertising', this.timeouts.advertise, signal, undefined, (s) =>
         o.radio.advertise({ serviceUuid: PAIRKIT_SERVICE_UUID, name, signal: s }),
       );
       this.#link = link;
-      this.#stage = 'connected';
+      this.current = 'connected';
       this.emit('connected', { address: link.peer.address, addressType: link.peer.type });
       this.emit('timing', { stage: 'connect', ms: now() - t });
 
-      t = now();
       // The joiner opens the channel right after pairing; start accepting now so no open is missed.
       const channel = link.acceptChannel(HANDOVER_PSM, signal);
       channel.catch(() => {});
-      const ble = await runStage('ble pairing', this.#t.smp, signal, link.closed, (s) =>
-        link.pair({
-          signal: s,
-          oob: o.oob,
-          confirm: (value, cs) => {
-            this.#stage = 'compare';
-            this.emit('compare', { value });
-            return o.confirm(value, cs);
-          },
-        }),
-      );
-      this.#stage = 'ble-paired';
-      this.emit('ble-paired', { model: ble.model, authenticated: ble.authenticated, address: link.peer.address });
-      this.emit('timing', { stage: 'smp', ms: now() - t });
+      const ble = await this.pairBle(link, signal, { oob: o.oob, confirm: o.confirm, now });
 
       t = now();
       const multiaddrs = o.node.getMultiaddrs().map((a) => a.toString()).slice(0, 16);
@@ -110,20 +81,20 @@ export class BleHandoverInitiator extends EventEmitter<HandoverEvents> {
       codeSecret.fill(0);
       // The bond rides along with the network pairing's registry write (one transaction).
       store.attach(ble.bond);
-      await runStage('handover', this.#t.handover, signal, link.closed, async (s) => {
+      await runStage('handover', this.timeouts.handover, signal, link.closed, async (s) => {
         const ch = await channel;
         // Wait for the joiner's "ready" octet: it has its end of the channel set up by then.
         const ready = await ch.receive(s);
         if (ready.length !== 1 || ready[0] !== HANDOVER_READY) throw new BootstrapError('MALFORMED', 'unexpected first SDU from the joiner');
         await ch.send(sealed, s);
       });
-      this.#stage = 'handover';
+      this.current = 'handover';
       this.emit('handover', { peerId: o.node.peerId.toString(), addresses: multiaddrs.length });
       this.emit('timing', { stage: 'handover', ms: now() - t });
 
       t = now();
       // The BLE link may drop now: the network carries the rest.
-      const outcome = await runStage('network pairing', this.#t.network, signal, undefined, () =>
+      const outcome = await runStage('network pairing', this.timeouts.network, signal, undefined, () =>
         session.result.catch((err) => {
           throw asBootstrapError(err, 'NETWORK_FAILED', 'network pairing failed');
         }),
@@ -133,15 +104,9 @@ export class BleHandoverInitiator extends EventEmitter<HandoverEvents> {
         throw new BootstrapError('NETWORK_FAILED', 'the network pairing completed with a device that did not pair over BLE');
       }
       this.emit('timing', { stage: 'network', ms: now() - t });
-      this.#stage = 'paired';
-      const device = o.registry.get(outcome.deviceId) ?? outcome;
-      this.emit('paired', { deviceId: outcome.deviceId, peerId: outcome.peerId, name: outcome.name, verification: outcome.verification, method: device.method });
-      return { ...outcome, ...device, verification: outcome.verification };
+      return this.paired(o.registry, outcome);
     } catch (err) {
-      const e = asBootstrapError(err, 'BLE_PAIRING_FAILED', 'handover failed');
-      log('failed in %s: %s', this.#stage, e.code);
-      this.emit('failed', { stage: this.#stage, code: e.code, message: e.message });
-      throw e;
+      throw this.failed(err);
     } finally {
       store.detach();
       cancel.abort(new BootstrapError('CLOSED', 'handover ended'));

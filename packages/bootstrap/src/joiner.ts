@@ -1,7 +1,6 @@
 // The joiner of the BLE handover: scans for the pairkit service, connects to the chosen
 // initiator, pairs over SMP, opens the sealed handover, then runs the network pairing joiner
 // with the handed-over code, dialing the initiator's addresses directly.
-import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -12,7 +11,8 @@ import type { LeAddress } from './context.js';
 import { BootstrapError } from './errors.js';
 import { openHandover } from './handover.js';
 import { HANDOVER_PSM, HANDOVER_READY, PAIRKIT_SERVICE_UUID, type BleLink, type BleOob, type BleRadio, type NearbyInitiator } from './ports.js';
-import { DEFAULT_TIMEOUTS, asBootstrapError, runStage, type HandoverEvents, type HandoverStage, type StageTimeouts } from './stages.js';
+import { HandoverFlow } from './flow.js';
+import { asBootstrapError, runStage, type StageTimeouts } from './stages.js';
 
 const log = createDebug('pairkit:bootstrap:joiner');
 
@@ -40,73 +40,44 @@ export interface BleHandoverJoinerOptions {
   now?: () => number;
 }
 
-export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
+export class BleHandoverJoiner extends HandoverFlow {
   readonly #o: BleHandoverJoinerOptions;
-  readonly #t: StageTimeouts;
-  #stage: HandoverStage = 'scanning';
-  #running = false;
-  readonly #closer = new AbortController();
 
   constructor(opts: BleHandoverJoinerOptions) {
-    super();
+    super('scanning', opts.timeouts, log);
     this.#o = opts;
-    this.#t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-  }
-
-  get stage(): HandoverStage {
-    return this.#stage;
-  }
-
-  /** Stops a running flow (it fails with ABORTED, nothing stored); a no-op once it ended. */
-  async close(): Promise<void> {
-    this.#closer.abort(new BootstrapError('CLOSED', 'handover closed'));
   }
 
   async run(): Promise<PairedOutcome> {
-    if (this.#running) throw new BootstrapError('INVALID_INPUT', 'run() was already called');
-    this.#running = true;
+    this.begin();
     const o = this.#o;
     const now = o.now ?? Date.now;
     const store = new BondingStore(o.registry);
     const service = new PairingService({ node: o.node, registry: store });
-    const signal = AbortSignal.any([this.#closer.signal, ...(o.signal ? [o.signal] : [])]);
+    const signal = AbortSignal.any([this.closer.signal, ...(o.signal ? [o.signal] : [])]);
     let link: BleLink | undefined;
     try {
       await service.start();
       let t = now();
       let target = o.target;
       if (!target) {
-        this.#stage = 'scanning';
+        this.current = 'scanning';
         this.emit('scanning', { serviceUuid: PAIRKIT_SERVICE_UUID });
-        target = (await runStage('scanning', this.#t.scan, signal, undefined, (s) => this.#scan(s))).address;
+        target = (await runStage('scanning', this.timeouts.scan, signal, undefined, (s) => this.#scan(s))).address;
         this.emit('timing', { stage: 'scan', ms: now() - t });
       }
       t = now();
       const to = target;
-      link = await runStage('connecting', this.#t.connect, signal, undefined, (s) => o.radio.connect(to, s));
+      link = await runStage('connecting', this.timeouts.connect, signal, undefined, (s) => o.radio.connect(to, s));
       const l = link;
-      this.#stage = 'connected';
+      this.current = 'connected';
       this.emit('connected', { address: l.peer.address, addressType: l.peer.type });
       this.emit('timing', { stage: 'connect', ms: now() - t });
 
-      t = now();
-      const ble = await runStage('ble pairing', this.#t.smp, signal, l.closed, (s) =>
-        l.pair({
-          signal: s,
-          oob: o.oob,
-          confirm: (value, cs) => {
-            this.#stage = 'compare';
-            this.emit('compare', { value });
-            return o.confirm(value, cs);
-          },
-        }),
-      );
-      this.#stage = 'ble-paired';
-      this.emit('ble-paired', { model: ble.model, authenticated: ble.authenticated, address: l.peer.address });
-      this.emit('timing', { stage: 'smp', ms: now() - t });
+      const ble = await this.pairBle(l, signal, { oob: o.oob, confirm: o.confirm, now });
 
       t = now();
-      const payload = await runStage('handover', this.#t.handover, signal, l.closed, async (s) => {
+      const payload = await runStage('handover', this.timeouts.handover, signal, l.closed, async (s) => {
         const ch = await l.openChannel(HANDOVER_PSM, s);
         try {
           await ch.send(Uint8Array.of(HANDOVER_READY), s);
@@ -116,7 +87,7 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
           await ch.close().catch(() => {});
         }
       });
-      this.#stage = 'handover';
+      this.current = 'handover';
       this.emit('handover', { peerId: payload.peerId, addresses: payload.multiaddrs.length });
       this.emit('timing', { stage: 'handover', ms: now() - t });
 
@@ -125,8 +96,8 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
       const words = PairingCode.fromEntropy(payload.codeSecret).toString();
       payload.codeSecret.fill(0);
       const peer = { id: peerIdFromString(payload.peerId), multiaddrs: payload.multiaddrs.map((a) => multiaddr(a)) };
-      const outcome = await runStage('network pairing', this.#t.network, signal, undefined, (s) =>
-        service.join(words, { peers: [peer], mdns: false, dht: false, signal: s, timeoutMs: this.#t.network }).catch((err) => {
+      const outcome = await runStage('network pairing', this.timeouts.network, signal, undefined, (s) =>
+        service.join(words, { peers: [peer], mdns: false, dht: false, signal: s, timeoutMs: this.timeouts.network }).catch((err) => {
           throw asBootstrapError(err, 'NETWORK_FAILED', 'network pairing failed');
         }),
       );
@@ -134,15 +105,9 @@ export class BleHandoverJoiner extends EventEmitter<HandoverEvents> {
         throw new BootstrapError('NETWORK_FAILED', 'the network pairing completed with a peer other than the one handed over');
       }
       this.emit('timing', { stage: 'network', ms: now() - t });
-      this.#stage = 'paired';
-      const device = o.registry.get(outcome.deviceId) ?? outcome;
-      this.emit('paired', { deviceId: outcome.deviceId, peerId: outcome.peerId, name: outcome.name, verification: outcome.verification, method: device.method });
-      return { ...outcome, ...device, verification: outcome.verification };
+      return this.paired(o.registry, outcome);
     } catch (err) {
-      const e = asBootstrapError(err, 'BLE_PAIRING_FAILED', 'handover failed');
-      log('failed in %s: %s', this.#stage, e.code);
-      this.emit('failed', { stage: this.#stage, code: e.code, message: e.message });
-      throw e;
+      throw this.failed(err);
     } finally {
       store.detach();
       await service.close().catch(() => {});
