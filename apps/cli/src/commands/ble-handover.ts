@@ -23,7 +23,7 @@ import type { CliContext } from '../util/context.js';
 import { CliError, exitCodeMappers } from '../util/errors.js';
 import { ExitCode } from '../util/exit-codes.js';
 import { confirm as askTty } from '../util/prompt.js';
-import { NetProgress, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
+import { NetProgress, awaitPaired, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
 
 export interface BleOptions {
   ble?: boolean;
@@ -173,13 +173,7 @@ export async function runBleInitiate(ctx: CliContext, opts: NetOptions & BleOpti
       signal: ctx.signal,
     });
     report(ctx, flow, progress, joinHint);
-    try {
-      const device = await flow.run();
-      progress.stop();
-      printBlePaired(ctx, device);
-    } finally {
-      progress.stop();
-    }
+    await awaitPaired(ctx, progress, flow.run(), printBlePaired);
   } catch (err) {
     printFailed(ctx, err);
     throw err;
@@ -209,13 +203,7 @@ export async function runBleJoin(ctx: CliContext, opts: NetOptions & BleOptions 
       signal: ctx.signal,
     });
     report(ctx, flow, progress);
-    try {
-      const device = await flow.run();
-      progress.stop();
-      printBlePaired(ctx, device);
-    } finally {
-      progress.stop();
-    }
+    await awaitPaired(ctx, progress, flow.run(), printBlePaired);
   } catch (err) {
     printFailed(ctx, err);
     throw err;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import qrcode from 'qrcode-terminal';
 import { PairingService } from '@pairkit/net';
 import type { CliContext } from '../util/context.js';
-import { NetProgress, addNetOptions, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
+import { NetProgress, addNetOptions, awaitPaired, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
 import { addBleOptions, runBleInitiate, type BleOptions } from './ble-handover.js';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -37,13 +37,7 @@ export function register(program: Command, ctx: CliContext): void {
       const progress = new NetProgress(ctx, 'waiting for the other device to join');
       service.on('verifying', (e) => progress.update(`checking ${short(e.peerId)}...`));
       service.on('failed', (e) => progress.update(`a device failed to join (${e.code}); still waiting`));
-      try {
-        const device = await session.result;
-        progress.stop();
-        printPaired(ctx, device);
-      } finally {
-        progress.stop();
-      }
+      await awaitPaired(ctx, progress, session.result, printPaired);
     } catch (err) {
       printFailed(ctx, err);
       throw err;

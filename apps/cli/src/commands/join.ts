@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { PairingService } from '@pairkit/net';
 import { PairingCode } from '@pairkit/pairing';
 import type { CliContext } from '../util/context.js';
-import { NetProgress, addNetOptions, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
+import { NetProgress, addNetOptions, awaitPaired, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
 import { addBleOptions, runBleJoin, type BleOptions } from './ble-handover.js';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -30,13 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
         progress.update(`looking for the initiator (${[e.mdns ? 'LAN' : '', e.dht ? 'DHT' : ''].filter(Boolean).join(' + ')})`)
       );
       service.on('verifying', (e) => progress.update(`found ${e.peerId.slice(0, 8)}..., checking the code`));
-      try {
-        const device = await service.join(code.toString(), { signal: ctx.signal, timeoutMs, mdns: opts.mdns });
-        progress.stop();
-        printPaired(ctx, device);
-      } finally {
-        progress.stop();
-      }
+      await awaitPaired(ctx, progress, service.join(code.toString(), { signal: ctx.signal, timeoutMs, mdns: opts.mdns }), printPaired);
     } catch (err) {
       printFailed(ctx, err);
       throw err;

@@ -114,6 +114,17 @@ export function printPaired(ctx: CliContext, device: PairedDevice & { verificati
   );
 }
 
+/** Waits for the pairing with `progress` showing, then prints the device with `print`. */
+export async function awaitPaired<D>(ctx: CliContext, progress: NetProgress, result: Promise<D>, print: (ctx: CliContext, device: D) => void): Promise<void> {
+  try {
+    const device = await result;
+    progress.stop();
+    print(ctx, device);
+  } finally {
+    progress.stop();
+  }
+}
+
 /** The failure line of the contract, then the error for the exit code. */
 export function printFailed(ctx: CliContext, err: unknown): void {
   const e = err as { code?: unknown; message?: unknown };
