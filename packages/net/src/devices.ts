@@ -101,7 +101,12 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
     return conn;
   }
 
-  /** Opens `protocol` to a paired device; the remote refuses unless it has us paired too. */
+  /**
+   * Opens `protocol` to a paired device; the remote refuses unless it has us paired too.
+   * The stream comes back with no reader attached, the bytes after the status frame first.
+   * Read it with its 'message'/'end' events (or an iterator started right away): the
+   * stream's own iterator never ends if it starts after the remote finished sending.
+   */
   async openChannel(deviceId: string, protocol: string, opts: { signal?: AbortSignal } = {}): Promise<Stream> {
     const conn = await this.connectToDevice(deviceId, opts);
     const device = this.requirePaired(deviceId);
@@ -119,7 +124,8 @@ export class DeviceChannels extends EventEmitter<DeviceEvents> {
       await stream.close().catch(() => {});
       throw new NetError('REFUSED', `${deviceId} refused ${protocol}: ${String(status.code)} ${String(status.message ?? '')}`.trim());
     }
-    return stream;
+    // Exactly the status frame was taken: bytes after it go back to the stream for the caller.
+    return frames.unwrap();
   }
 
   /** Accepts `protocol` from paired devices only; others get a NOT_PAIRED status and a closed stream. */

@@ -7,6 +7,7 @@ export type NetErrorCode =
   | 'BAD_MULTIADDR'
   | 'FRAME_TOO_LARGE'
   | 'STREAM_CLOSED'
+  | 'BUSY'
   | 'NO_CANDIDATES'
   | 'PEER_MISMATCH'
   | 'NOT_PAIRED'

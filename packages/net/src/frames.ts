@@ -14,40 +14,81 @@ export interface FrameReadOptions {
 /**
  * Length-prefixed frames (unsigned LEB128 varint length, then the bytes) on a libp2p stream.
  * The length is checked before the body is buffered, so an oversized frame costs nothing.
+ *
+ * It listens to the stream only while a read is waiting: between reads the stream keeps
+ * its own buffer, and `unwrap()` hands the stream on with no reader of ours left behind.
+ * It does not use the stream's async iterator, which never ends when the remote closed
+ * its side before reading started; it checks `readableEnded` and the 'end'/'close' events.
  */
 export class FrameStream {
   private readonly buf = new Uint8ArrayList();
-  private readonly it: AsyncIterator<Uint8Array | Uint8ArrayList>;
-  private ended = false;
+  private reading = false;
 
   constructor(
     readonly stream: Stream,
     readonly maxFrame = DEFAULT_MAX_FRAME
-  ) {
-    this.it = stream[Symbol.asyncIterator]();
-  }
+  ) {}
 
   async read(opts: FrameReadOptions): Promise<Uint8Array> {
+    if (this.reading) throw new NetError('BUSY', 'one frame read at a time');
     const signal = opts.signal
       ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)])
       : AbortSignal.timeout(opts.timeoutMs);
-    for (;;) {
-      const header = decodeLength(this.buf);
-      if (header != null) {
-        if (header.length > this.maxFrame) {
-          throw new NetError('FRAME_TOO_LARGE', `frame of ${header.length} bytes exceeds ${this.maxFrame}`);
-        }
-        if (this.buf.byteLength >= header.headerBytes + header.length) {
-          const frame = this.buf.subarray(header.headerBytes, header.headerBytes + header.length);
-          this.buf.consume(header.headerBytes + header.length);
-          return frame;
-        }
+    this.reading = true;
+    const stream = this.stream;
+    let wake: (() => void) | undefined;
+    const onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {
+      this.buf.append(evt.data);
+      wake?.();
+    };
+    const onEvent = (): void => wake?.();
+    stream.addEventListener('message', onMessage);
+    stream.addEventListener('end', onEvent);
+    stream.addEventListener('close', onEvent);
+    stream.addEventListener('remoteCloseWrite', onEvent);
+    try {
+      for (;;) {
+        const frame = this.takeFrame();
+        if (frame != null) return frame;
+        // Bytes still in the stream's buffer come with the microtask our listener queued.
+        if (stream.readableEnded && stream.readBufferLength === 0) throw closedError(stream);
+        if (signal.aborted) throw abortError(signal, 'read');
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = (): void => reject(abortError(signal, 'read'));
+          signal.addEventListener('abort', onAbort, { once: true });
+          wake = () => {
+            wake = undefined;
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          };
+        });
       }
-      if (this.ended) throw new NetError('STREAM_CLOSED', 'the peer closed the stream');
-      const chunk = await nextChunk(this.it, signal);
-      if (chunk == null) this.ended = true;
-      else this.buf.append(chunk);
+    } finally {
+      wake = undefined;
+      stream.removeEventListener('message', onMessage);
+      stream.removeEventListener('end', onEvent);
+      stream.removeEventListener('close', onEvent);
+      stream.removeEventListener('remoteCloseWrite', onEvent);
+      this.reading = false;
     }
+  }
+
+  /**
+   * Gives the stream back for raw use: bytes read past the last frame are put back in front
+   * of the stream's buffer, so its next reader sees them first. Use the FrameStream no more.
+   */
+  unwrap(): Stream {
+    if (this.reading) throw new NetError('BUSY', 'cannot unwrap during a read');
+    const rest = this.buf.sublist();
+    this.buf.consume(rest.byteLength);
+    if (rest.byteLength > 0) {
+      const s = this.stream;
+      // Delivering our last chunk may have closed the readable end (the remote had finished);
+      // reopen it so the stream delivers the leftover to its next reader. Dead streams drop it.
+      if (s.readStatus === 'closed' && (s.status === 'open' || s.status === 'closing')) s.readStatus = 'readable';
+      if (s.readStatus === 'readable' || s.readStatus === 'paused') s.unshift(rest);
+    }
+    return this.stream;
   }
 
   /** Sends one frame, waiting for the stream to drain when its buffer is full. */
@@ -58,27 +99,23 @@ export class FrameStream {
     const out = new Uint8ArrayList(encodeLength(frame.length), frame);
     if (!this.stream.send(out)) await this.stream.onDrain({ signal });
   }
+
+  private takeFrame(): Uint8Array | null {
+    const header = decodeLength(this.buf);
+    if (header == null) return null;
+    if (header.length > this.maxFrame) {
+      throw new NetError('FRAME_TOO_LARGE', `frame of ${header.length} bytes exceeds ${this.maxFrame}`);
+    }
+    if (this.buf.byteLength < header.headerBytes + header.length) return null;
+    const frame = this.buf.subarray(header.headerBytes, header.headerBytes + header.length);
+    this.buf.consume(header.headerBytes + header.length);
+    return frame;
+  }
 }
 
-async function nextChunk(
-  it: AsyncIterator<Uint8Array | Uint8ArrayList>,
-  signal: AbortSignal
-): Promise<Uint8Array | Uint8ArrayList | null> {
-  if (signal.aborted) throw abortError(signal, 'read');
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError(signal, 'read'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    const r = await Promise.race([it.next(), aborted]);
-    return r.done === true ? null : r.value;
-  } catch (err) {
-    if (err instanceof NetError) throw err;
-    throw new NetError('STREAM_CLOSED', `stream failed: ${(err as Error).message}`, { cause: err });
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
+function closedError(stream: Stream): NetError {
+  const how = stream.status === 'reset' ? 'reset the stream' : stream.status === 'aborted' ? 'stream aborted' : 'the peer closed the stream';
+  return new NetError('STREAM_CLOSED', how);
 }
 
 export function encodeLength(n: number): Uint8Array {

@@ -14,6 +14,7 @@ export {
 export { rendezvousCid, announceSession, findSessionProviders, RENDEZVOUS_LABEL } from './rendezvous.js';
 export { discoverCandidates, queryMdnsNow, setMdnsEnabled, type Candidate, type CandidateSource } from './discovery.js';
 export { FrameStream, DEFAULT_MAX_FRAME, type FrameReadOptions } from './frames.js';
+export { streamChunks } from './chunks.js';
 export { DeviceChannels, CONTROL_PROTOCOL, REMOVED_NOTICE_CONTEXT, type ChannelHandler, type DeviceEvents } from './devices.js';
 export type { DeviceStore, KnownDevice } from './store.js';
 export {
