@@ -1,6 +1,7 @@
 import { Pairkit, PairkitError, type PairkitOptions } from 'pairkit';
 import { DropError } from '../errors.js';
-import { ExitCode, type Output } from './output.js';
+import type { TransferEvent } from '../transfer.js';
+import { ExitCode, Progress, formatBytes, type Output } from './output.js';
 
 /** The drop protocol on pairkit channels. */
 export const DROP_PROTOCOL_ID = '/pairkit-drop/1.0.0';
@@ -26,6 +27,45 @@ export async function openDevice(opts: CommonOptions, signal: AbortSignal): Prom
     signal,
   };
   return Pairkit.open(options);
+}
+
+/**
+ * Runs the checks that need no network (a typo should not cost a connection), then opens the
+ * device. On a failure: reports it, drops the interrupt handlers and returns the exit code.
+ */
+export async function openChecked(
+  out: Output,
+  opts: CommonOptions,
+  interrupt: { signal: AbortSignal; dispose: () => void },
+  check: () => Promise<unknown>,
+): Promise<Pairkit | number> {
+  try {
+    await check();
+    return await openDevice(opts, interrupt.signal);
+  } catch (err) {
+    interrupt.dispose();
+    return fail(out, err);
+  }
+}
+
+/** Shows a transfer's file starts and progress the same way at both ends; returns the handler. */
+export function showProgress(out: Output, progress: Progress): (e: TransferEvent) => void {
+  let from = 0;
+  return (e) => {
+    switch (e.type) {
+      case 'file-start':
+        from = e.offset;
+        if (e.resumed) out.note(`${e.name}: resuming at ${formatBytes(e.offset)}`);
+        out.event({ event: 'file-start', file: e.name, size: e.size, offset: e.offset, resumed: e.resumed });
+        break;
+      case 'progress':
+        progress.update(e.name, e.bytes, e.size, from);
+        break;
+      case 'file-done':
+        progress.done();
+        break;
+    }
+  };
 }
 
 /** Maps an error to an exit code and a one-line reason a user can act on. */

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Channel } from 'pairkit';
 import { receiveFiles } from '../transfer.js';
-import { DROP_PROTOCOL_ID, describeError, fail, interruptSignal, openDevice, peakRss, type CommonOptions } from './common.js';
+import { DROP_PROTOCOL_ID, describeError, fail, interruptSignal, openChecked, peakRss, showProgress, type CommonOptions } from './common.js';
 import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
 
 export interface ReceiveOptions extends CommonOptions {
@@ -14,20 +14,10 @@ export interface ReceiveOptions extends CommonOptions {
 export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
   const out = makeOutput(opts.json === true);
   const dir = resolve(opts.dir ?? '.');
-  const { signal, dispose } = interruptSignal();
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    dispose();
-    return fail(out, err);
-  }
-  let device;
-  try {
-    device = await openDevice(opts, signal);
-  } catch (err) {
-    dispose();
-    return fail(out, err);
-  }
+  const interrupt = interruptSignal();
+  const { signal, dispose } = interrupt;
+  const device = await openChecked(out, opts, interrupt, () => mkdir(dir, { recursive: true }));
+  if (typeof device === 'number') return device;
   let exit: number = ExitCode.OK;
   let finishOnce: (() => void) | undefined;
   const onceDone = new Promise<void>((r) => (finishOnce = r));
@@ -37,32 +27,18 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
   const serve = async (channel: Channel): Promise<void> => {
     const from = channel.device;
     const progress = new Progress(out);
-    let start = 0;
+    const show = showProgress(out, progress);
     try {
       const files = await receiveFiles(channel, {
         dir,
         sender: from.deviceId,
         signal,
         onEvent: (e) => {
-          switch (e.type) {
-            case 'offer':
-              out.event(
-                { event: 'offer', from: { deviceId: from.deviceId, name: from.name }, files: e.files.map((f) => ({ name: f.name, size: f.size })) },
-                `${from.name} sends ${e.files.length} file(s): ${e.files.map((f) => `${f.name} (${formatBytes(f.size)})`).join(', ')}`,
-              );
-              break;
-            case 'file-start':
-              start = e.offset;
-              if (e.resumed) out.note(`${e.name}: resuming at ${formatBytes(e.offset)}`);
-              out.event({ event: 'file-start', file: e.name, size: e.size, offset: e.offset, resumed: e.resumed });
-              break;
-            case 'progress':
-              progress.update(e.name, e.bytes, e.size, start);
-              break;
-            case 'file-done':
-              progress.done();
-              break;
-          }
+          if (e.type !== 'offer') return show(e);
+          out.event(
+            { event: 'offer', from: { deviceId: from.deviceId, name: from.name }, files: e.files.map((f) => ({ name: f.name, size: f.size })) },
+            `${from.name} sends ${e.files.length} file(s): ${e.files.map((f) => `${f.name} (${formatBytes(f.size)})`).join(', ')}`,
+          );
         },
       });
       for (const f of files) {

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { DropError } from '../errors.js';
 import { checkFileName } from '../protocol/messages.js';
 import { sendFiles } from '../transfer.js';
-import { DROP_PROTOCOL_ID, fail, interruptSignal, openDevice, peakRss, type CommonOptions } from './common.js';
+import { DROP_PROTOCOL_ID, fail, interruptSignal, openChecked, peakRss, showProgress, type CommonOptions } from './common.js';
 import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
 
 export interface SendOptions extends CommonOptions {
@@ -13,23 +13,12 @@ export interface SendOptions extends CommonOptions {
 /** `drop send <device> <file...>`: returns the exit code. */
 export async function sendCommand(deviceQuery: string, files: string[], opts: SendOptions): Promise<number> {
   const out = makeOutput(opts.json === true);
-  const { signal, dispose } = interruptSignal();
+  const interrupt = interruptSignal();
+  const { signal, dispose } = interrupt;
   const connectMs = opts.timeout === undefined ? 60_000 : Number(opts.timeout) * 1000;
   if (!Number.isFinite(connectMs) || connectMs <= 0) return fail(out, new DropError('DROP_USAGE', '--timeout takes seconds'));
-  // Check the files before touching the network: a typo should not cost a connection.
-  try {
-    await checkFiles(files);
-  } catch (err) {
-    dispose();
-    return fail(out, err);
-  }
-  let device;
-  try {
-    device = await openDevice(opts, signal);
-  } catch (err) {
-    dispose();
-    return fail(out, err);
-  }
+  const device = await openChecked(out, opts, interrupt, () => checkFiles(files));
+  if (typeof device === 'number') return device;
   try {
     const target = device.resolveDevice(deviceQuery);
     out.event({ event: 'connecting', device: { deviceId: target.deviceId, name: target.name } });
@@ -37,25 +26,14 @@ export async function sendCommand(deviceQuery: string, files: string[], opts: Se
     const channel = await device.openChannel(target.deviceId, DROP_PROTOCOL_ID, {
       signal: AbortSignal.any([signal, AbortSignal.timeout(connectMs)]),
     });
-    const progress = new Progress(out);
+    const show = showProgress(out, new Progress(out));
     const started = Date.now();
-    let from = 0;
     const sent = await sendFiles(channel, files, {
       signal,
       onEvent: (e) => {
-        switch (e.type) {
-          case 'file-start':
-            from = e.offset;
-            if (e.resumed) out.note(`${e.name}: resuming at ${formatBytes(e.offset)}`);
-            out.event({ event: 'file-start', file: e.name, size: e.size, offset: e.offset, resumed: e.resumed });
-            break;
-          case 'progress':
-            progress.update(e.name, e.bytes, e.size, from);
-            break;
-          case 'file-done':
-            progress.done();
-            out.event({ event: 'sent', file: e.name, size: e.size, sha256: e.sha256 }, `sent ${e.name} (${formatBytes(e.size)}, sha256 ${e.sha256.slice(0, 16)}...)`);
-            break;
+        show(e);
+        if (e.type === 'file-done') {
+          out.event({ event: 'sent', file: e.name, size: e.size, sha256: e.sha256 }, `sent ${e.name} (${formatBytes(e.size)}, sha256 ${e.sha256.slice(0, 16)}...)`);
         }
       },
     });
