@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
 import { DropError } from '../errors.js';
+import { failureActions, feedFrames } from './core.js';
 import { FrameDecoder, FrameType, encodeControl, parseControl, type Frame } from './frames.js';
 import { isSha256Hex, isSize, parseErrorBody, parseIndexed, parseOffer, type Offer, type OfferedFile } from './messages.js';
 
@@ -56,17 +57,11 @@ export class DropReceiver {
   }
 
   receive(bytes: Uint8Array): ReceiverAction[] {
-    if (this.#over()) return [];
-    const out: ReceiverAction[] = [];
-    try {
-      for (const frame of this.#decoder.push(bytes)) {
-        this.#frame(frame, out);
-        if (this.#over()) break;
-      }
-    } catch (err) {
-      return [...out, ...this.#fail(err)];
-    }
-    return out;
+    return feedFrames<ReceiverAction>(this.#decoder, bytes, {
+      frame: (frame, out) => this.#frame(frame, out),
+      over: () => this.#over(),
+      fail: (err) => this.#fail(err),
+    });
   }
 
   /** Takes the offer. `partials[i]` describes what is already here of file i (or undefined). */
@@ -111,14 +106,8 @@ export class DropReceiver {
   }
 
   #fail(err: unknown, tell = true): ReceiverAction[] {
-    const error = err instanceof DropError ? err : new DropError('DROP_IO', String((err as Error)?.message ?? err), { cause: err });
     this.#state = 'failed';
-    const out: ReceiverAction[] = [];
-    if (tell && error.code !== 'DROP_REMOTE_ERROR' && error.code !== 'DROP_CLOSED') {
-      out.push({ type: 'send', bytes: encodeControl(FrameType.ERROR, { code: error.code, message: error.message }) });
-    }
-    out.push({ type: 'error', error });
-    return out;
+    return failureActions(err, tell, ['DROP_REMOTE_ERROR', 'DROP_CLOSED']);
   }
 
   #frame(frame: Frame, out: ReceiverAction[]): void {

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { DropError } from '../errors.js';
+import { failureActions, feedFrames } from './core.js';
 import { FrameDecoder, FrameType, encodeControl, encodeFrame, parseControl, type Frame } from './frames.js';
 import { PROTOCOL_VERSION, checkFileName, isSize, parseAccept, parseErrorBody, parseIndexed, type Accept, type OfferedFile } from './messages.js';
 
@@ -69,17 +70,11 @@ export class DropSender {
 
   /** Bytes from the stream. */
   receive(bytes: Uint8Array): SenderAction[] {
-    if (this.#over()) return [];
-    const out: SenderAction[] = [];
-    try {
-      for (const frame of this.#decoder.push(bytes)) {
-        this.#frame(frame, out);
-        if (this.#over()) break;
-      }
-    } catch (err) {
-      return [...out, ...this.#fail(err)];
-    }
-    return out;
+    return feedFrames<SenderAction>(this.#decoder, bytes, {
+      frame: (frame, out) => this.#frame(frame, out),
+      over: () => this.#over(),
+      fail: (err) => this.#fail(err),
+    });
   }
 
   /** The bytes for the last `read` action (fewer than asked is fine; none means the file ended early). */
@@ -120,13 +115,8 @@ export class DropSender {
   }
 
   #fail(err: unknown, tell = true): SenderAction[] {
-    const error = err instanceof DropError ? err : new DropError('DROP_IO', String((err as Error)?.message ?? err), { cause: err });
     this.#state = 'failed';
-    const out: SenderAction[] = [];
-    const remote = error.code === 'DROP_REMOTE_ERROR' || error.code === 'DROP_REJECTED' || error.code === 'DROP_CLOSED';
-    if (tell && !remote) out.push({ type: 'send', bytes: encodeControl(FrameType.ERROR, { code: error.code, message: error.message }) });
-    out.push({ type: 'error', error });
-    return out;
+    return failureActions(err, tell, ['DROP_REMOTE_ERROR', 'DROP_REJECTED', 'DROP_CLOSED']);
   }
 
   #frame(frame: Frame, out: SenderAction[]): void {
