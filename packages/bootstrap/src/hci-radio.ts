@@ -98,33 +98,12 @@ export class HciBleRadio implements BleRadio {
   async *scan(opts: { serviceUuid: string; signal: AbortSignal }): AsyncIterable<NearbyInitiator> {
     this.#check();
     const want = opts.serviceUuid.toLowerCase();
-    const queue: NearbyInitiator[] = [];
     const seen = new Set<string>();
-    let wake: (() => void) | undefined;
-    const onReport = (r: { address: string; addressType: number; rssi: number; ad: { serviceUuids: string[]; completeLocalName?: string; shortenedLocalName?: string } | undefined }): void => {
-      if (!r.ad || !r.ad.serviceUuids.some((u) => u.toLowerCase() === want) || seen.has(r.address)) return;
+    // hci's scan queues the reports and stops scanning at the end; we keep each advertiser of the service once.
+    for await (const r of this.host.scan({ active: true, signal: opts.signal })) {
+      if (!r.ad || !r.ad.serviceUuids.some((u) => u.toLowerCase() === want) || seen.has(r.address)) continue;
       seen.add(r.address);
-      queue.push({ address: addrOf(r.address, r.addressType), name: r.ad.completeLocalName ?? r.ad.shortenedLocalName ?? '', rssi: r.rssi });
-      wake?.();
-    };
-    const onAbort = (): void => wake?.();
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    this.host.on('advertisement', onReport);
-    try {
-      await this.host.startScanning({ active: true });
-      while (!opts.signal.aborted) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
-        }
-        await new Promise<void>((r) => (wake = r));
-        wake = undefined;
-      }
-    } finally {
-      this.host.off('advertisement', onReport);
-      opts.signal.removeEventListener('abort', onAbort);
-      if (!this.host.isClosed) await this.host.stopScanning().catch(() => {});
+      yield { address: addrOf(r.address, r.addressType), name: r.ad.completeLocalName ?? r.ad.shortenedLocalName ?? '', rssi: r.rssi };
     }
   }
 
