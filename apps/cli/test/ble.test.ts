@@ -1,13 +1,14 @@
 // `pair ble ...` as real child processes on a real `pair sim` server: passkey pairing with
 // --mitm, numeric comparison with --yes, a wrong passkey, bonds listed, reconnect with the bond,
-// forget. The JSON lines are the ones the SMP issue specifies.
+// forget, BTSnoop captures (--btsnoop). The JSON lines are the ones the SMP issue specifies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { BTSNOOP_DATALINK_H4, readBtsnoop, type BtsnoopRecord } from '@pairkit/hci';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -175,4 +176,61 @@ test('pair ble pair: a bond weaker than --mitm is not used; the devices pair aga
   await bonds.done;
   assert.equal(bonds.lines.length, 1);
   assert.equal(bonds.lines[0].mitm, true, 'the stronger bond replaced the old one');
+});
+
+/** An H4 ACL packet's L2CAP channel id and payload (single-fragment PDUs, as SMP's are). */
+function l2cap(packet: Buffer): { cid: number; payload: Buffer } | undefined {
+  if (packet[0] !== 0x02 || packet.length < 9) return undefined;
+  return { cid: packet.readUInt16LE(7), payload: packet.subarray(9) };
+}
+
+/** An H4 HCI command packet's opcode. */
+const opcodeOf = (r: BtsnoopRecord): number | undefined => (r.packet[0] === 0x01 ? r.packet.readUInt16LE(1) : undefined);
+
+test('pair ble --btsnoop FILE: both sides capture H4 BTSnoop files (0600) with SMP and the encryption commands', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const advFile = join(a, 'peripheral.btsnoop');
+  const centralFile = join(b, 'central.btsnoop');
+  // An existing file is truncated and made 0600.
+  writeFileSync(centralFile, 'old contents', { mode: 0o644 });
+  const r = await pairOnce(t, hci, a, b, ['--io', 'yesno', '--yes', '--btsnoop', advFile], ['--io', 'yesno', '--yes', '--btsnoop', centralFile]);
+  assert.equal(r.advExit.code, 0, r.advExit.stderr);
+  assert.equal(r.centralExit.code, 0, r.centralExit.stderr);
+  assert.equal(r.central.lines.find((l) => l.event === 'paired')?.sc, true);
+
+  const captures: Record<string, BtsnoopRecord[]> = {};
+  for (const [name, file] of [['peripheral', advFile], ['central', centralFile]] as const) {
+    assert.equal(statSync(file).mode & 0o777, 0o600, `${name} capture is 0600`);
+    const head = readFileSync(file).subarray(0, 16);
+    assert.equal(head.subarray(0, 8).toString('latin1'), 'btsnoop\0');
+    assert.equal(head.readUInt32BE(8), 1, 'version 1');
+    assert.equal(head.readUInt32BE(12), BTSNOOP_DATALINK_H4);
+    assert.equal(BTSNOOP_DATALINK_H4, 1002);
+    const recs = await readBtsnoop(file);
+    assert.ok(recs.some((x) => x.direction === 'sent'), `${name}: host -> controller packets`);
+    assert.ok(recs.some((x) => x.direction === 'received'), `${name}: controller -> host packets`);
+    captures[name] = recs;
+  }
+
+  const central = captures.central;
+  const pairingRequest = central.find((x) => x.direction === 'sent' && l2cap(x.packet)?.cid === 0x0006 && l2cap(x.packet)?.payload[0] === 0x01);
+  assert.ok(pairingRequest, 'the central sent an SMP Pairing Request on CID 0x0006');
+  assert.equal(pairingRequest.flags & 1, 0, 'direction flag: sent');
+  assert.ok(central.some((x) => x.direction === 'received' && l2cap(x.packet)?.cid === 0x0006 && l2cap(x.packet)?.payload[0] === 0x02), 'the Pairing Response came back');
+  const startEnc = central.find((x) => x.direction === 'sent' && opcodeOf(x) === 0x2019);
+  assert.ok(startEnc, 'LE Start Encryption is in the central capture');
+  assert.equal(startEnc.flags, 2, 'a command, host to controller');
+  // The peripheral answered the controller's LTK request: LE Long Term Key Request Reply.
+  assert.ok(captures.peripheral.some((x) => x.direction === 'sent' && opcodeOf(x) === 0x201a), 'LTK Request Reply in the peripheral capture');
+  // Its Pairing Response went out from the peripheral's host.
+  assert.ok(captures.peripheral.some((x) => x.direction === 'sent' && l2cap(x.packet)?.cid === 0x0006 && l2cap(x.packet)?.payload[0] === 0x02));
+});
+
+test('pair ble --btsnoop: an unwritable path is a usage error (exit 2) before any radio activity', async (t) => {
+  const [, b] = homes(t);
+  const bad = start(t, ['--home', b, 'ble', 'scan', '--hci', 'tcp:127.0.0.1:1', '--timeout', '1', '--btsnoop', join(b, 'no-such-dir', 'x.btsnoop')]);
+  const out = await bad.done;
+  assert.equal(out.code, 2, out.stderr);
+  assert.match(out.stderr, /BTSNOOP_FILE/);
 });

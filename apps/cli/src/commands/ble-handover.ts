@@ -17,12 +17,14 @@ import {
   type HandoverEvents,
   type NearbyInitiator,
 } from '@pairkit/bootstrap';
+import { openTransport } from '@pairkit/hci';
 import type { DeviceRegistry } from '@pairkit/registry';
 import type { EventEmitter } from 'node:events';
 import type { CliContext } from '../util/context.js';
 import { CliError, exitCodeMappers } from '../util/errors.js';
 import { ExitCode } from '../util/exit-codes.js';
 import { confirm as askTty } from '../util/prompt.js';
+import { BTSNOOP_HELP, addBtsnoopOption, openBtsnoop, tapped } from '../util/btsnoop.js';
 import { NetProgress, awaitPaired, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
 
 export interface BleOptions {
@@ -30,6 +32,7 @@ export interface BleOptions {
   hci?: string;
   yes?: boolean;
   oob?: string;
+  btsnoop?: string;
 }
 
 /** --ble, --hci, --yes (and --oob for join) on `initiate` / `join`. */
@@ -39,7 +42,7 @@ export function addBleOptions(cmd: Command, role: 'initiate' | 'join'): Command 
     .option('--hci <uri>', 'BLE controller: sim, tcp:HOST:PORT, unix:PATH, hciN, usb:VID:PID, serial:PATH (default $PAIRKIT_HCI, else sim)')
     .option('--yes', role === 'join' ? 'accept the comparison and take the only initiator nearby (for scripts)' : 'accept the comparison (for scripts)');
   if (role === 'join') cmd.option('--oob <data>', 'the other device\'s OOB data (`pair ble oob`): pair with it, no comparison');
-  return cmd;
+  return addBtsnoopOption(cmd);
 }
 
 function hciUri(ctx: CliContext, opts: BleOptions): string {
@@ -132,7 +135,9 @@ function chooser(opts: BleOptions): (seen: NearbyInitiator[], signal: AbortSigna
 }
 
 async function openRadio(ctx: CliContext, registry: DeviceRegistry, opts: BleOptions): Promise<HciBleRadio> {
-  const radio = await HciBleRadio.open(hciUri(ctx, opts), { registry, signal: ctx.signal });
+  const capture = opts.btsnoop !== undefined ? await openBtsnoop(ctx, opts.btsnoop) : undefined;
+  const transport = tapped(await openTransport(hciUri(ctx, opts), { signal: ctx.signal }), capture);
+  const radio = await HciBleRadio.open(transport, { registry, signal: ctx.signal });
   ctx.onCleanup(() => radio.close());
   return radio;
 }
@@ -234,6 +239,7 @@ export function registerBleOob(ble: Command, ctx: CliContext): void {
     .command('oob')
     .description('show this device\'s LE SC OOB data (text, QR, AD structures), then wait for `pair join --ble --oob DATA` and pair with no comparison')
     .option('--hci <uri>', 'BLE controller (default $PAIRKIT_HCI, else sim)')
+    .option('--btsnoop <file>', BTSNOOP_HELP)
     .option('--ttl <duration>', 'how long the OOB data stays valid', '10m')
     .option('--listen <multiaddr>', 'listen on this multiaddr (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--no-mdns', 'no LAN discovery (mDNS)')
@@ -251,6 +257,7 @@ export function registerBleBond(ble: Command, ctx: CliContext): void {
     .argument('[device]', 'device id, unique prefix or name (omit with --accept)')
     .option('--accept', 'wait for a paired device to ask for a bond, and bond with it')
     .option('--hci <uri>', 'BLE controller (default $PAIRKIT_HCI, else sim)')
+    .option('--btsnoop <file>', BTSNOOP_HELP)
     .option('--timeout <duration>', 'give up after this long', '2m')
     .option('--listen <multiaddr>', 'listen on this multiaddr (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--no-mdns', 'no LAN discovery (mDNS)')

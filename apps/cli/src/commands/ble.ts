@@ -12,6 +12,7 @@ import { CliError, exitCodeMappers } from '../util/errors.js';
 import { ExitCode } from '../util/exit-codes.js';
 import { confirm } from '../util/prompt.js';
 import { subcommandWord } from '../util/commands.js';
+import { addBtsnoopOption, openBtsnoop, tapped } from '../util/btsnoop.js';
 
 exitCodeMappers.push((e) => {
   if (e instanceof SmpError) return ExitCode.PAIRING_FAILED;
@@ -28,6 +29,7 @@ interface BleOptions {
   bond: boolean;
   passkey?: string;
   yes?: boolean;
+  btsnoop?: string;
 }
 
 const IO: Record<string, IoCapabilityValue> = {
@@ -39,14 +41,14 @@ const IO: Record<string, IoCapabilityValue> = {
 };
 
 function withCommon(cmd: Command): Command {
-  return cmd
+  return addBtsnoopOption(cmd
     .option('--hci <uri>', 'HCI transport: sim | tcp:HOST:PORT | unix:PATH | hciN | usb:VID:PID | serial:PATH[@BAUD] (default $PAIRKIT_HCI, else sim)')
     .addOption(new Option('--io <capability>', 'our IO capability').choices(Object.keys(IO)).default('keyboard-display'))
     .option('--mitm', 'require MITM protection (a Just Works result is refused)')
     .option('--sc-only', 'LE Secure Connections only (legacy pairing is refused)')
     .option('--no-bond', 'pair without bonding: keys are not stored')
     .option('--passkey <digits>', 'the passkey to type when asked (and the one shown when we display)')
-    .option('--yes', 'accept a numeric comparison without asking (scripts)');
+    .option('--yes', 'accept a numeric comparison without asking (scripts)'));
 }
 
 function parsePasskey(text: string | undefined): number | undefined {
@@ -60,7 +62,8 @@ async function openHost(ctx: CliContext, o: BleOptions): Promise<HciHost> {
   const uri = o.hci ?? ctx.env.PAIRKIT_HCI ?? 'sim';
   const progress = ctx.output.progress(`opening HCI transport ${uri}`);
   try {
-    const transport = await openTransport(uri, { signal: ctx.signal });
+    const capture = o.btsnoop !== undefined ? await openBtsnoop(ctx, o.btsnoop) : undefined;
+    const transport = tapped(await openTransport(uri, { signal: ctx.signal }), capture);
     // Our identity address is the address we use, so bonded peers recognise us.
     const host = new HciHost(transport, { address: registry.identity().bleIdentityAddress });
     ctx.onCleanup(() => host.close());
