@@ -24,8 +24,11 @@ export interface PairProcess {
 
 const SIGNALS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-export function runPair(home: string, args: string[], env: Record<string, string | undefined> = {}): PairProcess {
-  const child = spawn(process.execPath, [PAIR_BIN, '--home', home, ...args], {
+/** `netns`: run inside that Linux network namespace (`ip netns exec`, which execs, so the pid is node's). */
+export function runPair(home: string, args: string[], env: Record<string, string | undefined> = {}, opts: { netns?: string } = {}): PairProcess {
+  const argv = [PAIR_BIN, '--home', home, ...args];
+  const [cmd, cmdArgs] = opts.netns != null ? ['ip', ['netns', 'exec', opts.netns, process.execPath, ...argv]] : [process.execPath, argv];
+  const child = spawn(cmd, cmdArgs, {
     env: { ...process.env, PAIRKIT_BOOTSTRAP: undefined, DEBUG: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });

@@ -3,7 +3,9 @@ import type { Command } from 'commander';
 import qrcode from 'qrcode-terminal';
 import { PairingService } from '@pairkit/net';
 import type { CliContext } from '../util/context.js';
-import { NetProgress, addNetOptions, awaitPaired, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
+import { CliError } from '../util/errors.js';
+import { ExitCode } from '../util/exit-codes.js';
+import { NetProgress, addNetOptions, awaitPaired, awaitRelayAddrs, bootstrapList, parseDuration, printFailed, printPaired, startNode, type NetOptions } from '../util/net.js';
 import { addBleOptions, runBleInitiate, type BleOptions } from './ble-handover.js';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -13,12 +15,26 @@ export function register(program: Command, ctx: CliContext): void {
       .description('start a pairing: shows 12 words to type on the other device (`pair join`), then waits for it')
       .option('--timeout <duration>', 'how long the words stay valid (e.g. 90s, 5m)', '5m')
       .option('--qr', 'also show the words as a terminal QR code')
-  ), 'initiate').action(async (opts: NetOptions & BleOptions & { timeout: string; qr?: boolean }) => {
+      .option('--relay', 'also be reachable through a circuit relay: reserve a slot on the --bootstrap nodes (`pair node`), for joiners that cannot dial this device directly (NAT)')
+  ), 'initiate').action(async (opts: NetOptions & BleOptions & { timeout: string; qr?: boolean; relay?: boolean }) => {
     if (opts.ble === true) return runBleInitiate(ctx, opts);
     const ttlMs = parseDuration(opts.timeout);
     const registry = await ctx.openRegistry();
     try {
-      const { node } = await startNode(ctx, registry, opts);
+      if (opts.relay === true && bootstrapList(opts, ctx.env).length === 0) {
+        throw new CliError('USAGE', '--relay needs a relay: give --bootstrap <multiaddr of a `pair node`> or set PAIRKIT_BOOTSTRAP', ExitCode.USAGE);
+      }
+      const { node } = await startNode(ctx, registry, opts, { relayListen: opts.relay === true });
+      if (opts.relay === true) {
+        const progress = new NetProgress(ctx, 'reserving a relay slot');
+        try {
+          const addrs = await awaitRelayAddrs(node, ctx.signal);
+          progress.stop();
+          ctx.output.result({ event: 'relay', addrs }, () => ['reachable through the relay:', ...addrs.map((a) => `    ${a}`)].join('\n'));
+        } finally {
+          progress.stop();
+        }
+      }
       const service = new PairingService({ node, registry });
       await service.start();
       ctx.onCleanup(() => service.close());

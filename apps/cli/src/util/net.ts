@@ -38,7 +38,7 @@ export async function startNode(
   ctx: CliContext,
   registry: DeviceRegistry,
   opts: NetOptions,
-  extra: { relayServer?: boolean; mdnsIntervalMs?: number } = {}
+  extra: { relayServer?: boolean; relayListen?: boolean; mdnsIntervalMs?: number } = {}
 ): Promise<{ node: PairkitLibp2p; channels: DeviceChannels }> {
   const init = {
     identity: registry.identity(),
@@ -46,6 +46,7 @@ export async function startNode(
     bootstrap: bootstrapList(opts, ctx.env),
     mdns: opts.mdns,
     relayServer: extra.relayServer,
+    relayListen: extra.relayListen,
     mdnsIntervalMs: extra.mdnsIntervalMs,
     signal: ctx.signal
   };
@@ -53,8 +54,20 @@ export async function startNode(
   try {
     node = await createPairkitNode(init);
   } catch (err) {
+    // libp2p fails the start when a relay refuses the reservation (no relay server there).
+    if (extra.relayListen === true && !(err instanceof NetError)) {
+      const msg = err instanceof Error ? err.message : String(err);
+      const why = msg.split('\n').find((l) => l.includes('/p2p-circuit:'))?.trim() ?? msg.split('\n')[0];
+      throw new CliError('RELAY_FAILED', `--relay: no relay slot on the bootstrap nodes (is it a \`pair node\`?): ${why}`, ExitCode.PAIRING_FAILED);
+    }
     // No bootstrap node answers: the LAN (or, for `pair node`, later peers) may still do.
-    if (!(err instanceof NetError && err.code === 'UNREACHABLE' && (opts.mdns || extra.relayServer === true))) throw err;
+    // With --relay the bootstrap nodes are the relays: without one there is nothing to reserve.
+    if (!(err instanceof NetError && err.code === 'UNREACHABLE' && extra.relayListen !== true && (opts.mdns || extra.relayServer === true))) {
+      if (extra.relayListen === true && err instanceof NetError && err.code === 'UNREACHABLE') {
+        throw new CliError('RELAY_FAILED', `--relay: no bootstrap node reachable to reserve a relay slot on (${(err.cause as Error | undefined)?.message ?? err.message})`, ExitCode.PAIRING_FAILED);
+      }
+      throw err;
+    }
     ctx.output.warn(`no bootstrap node reachable; continuing without the DHT bootstrap${opts.mdns ? ' (LAN discovery is on)' : ''}`);
     node = await createPairkitNode({ ...init, bootstrap: [] });
   }
@@ -66,6 +79,36 @@ export async function startNode(
   channels.on('removed-by-peer', (d) => ctx.output.warn(`${d.name} removed this device; it was removed here too`));
   void channels.deliverRevocations({ signal: ctx.signal });
   return { node, channels };
+}
+
+/**
+ * Waits until the node holds a circuit relay v2 reservation (a `/p2p-circuit` address of its own),
+ * so the provider record announced next carries the relayed address. Returns those addresses.
+ */
+export async function awaitRelayAddrs(node: PairkitLibp2p, signal: AbortSignal, maxMs = 30_000): Promise<string[]> {
+  const circuit = (): string[] => node.getMultiaddrs().map(String).filter((a) => a.includes('/p2p-circuit'));
+  if (circuit().length > 0) return circuit();
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      node.removeEventListener('self:peer:update', check);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const check = (): void => {
+      if (circuit().length > 0) done();
+    };
+    const timer = setTimeout(done, maxMs);
+    node.addEventListener('self:peer:update', check);
+    signal.addEventListener('abort', done, { once: true });
+    check();
+  });
+  if (signal.aborted) throw new NetError('ABORTED', 'interrupted while reserving a relay slot');
+  const addrs = circuit();
+  if (addrs.length === 0) {
+    throw new CliError('RELAY_FAILED', `--relay: no relay reservation within ${maxMs / 1000} s (is the bootstrap node a \`pair node\`?)`, ExitCode.PAIRING_FAILED);
+  }
+  return addrs;
 }
 
 /** "5m", "90s", "1h", "1500ms" or plain seconds, in milliseconds. */
