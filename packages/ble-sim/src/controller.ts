@@ -766,7 +766,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     const link = this.links.get(handle);
     if (!link) return this.dropAcl(`ACL for unknown handle 0x${handle.toString(16)}`);
     if (len > this.aclDataPacketLength) return this.dropAcl(`ACL of ${len} octets exceeds the buffer size ${this.aclDataPacketLength}`);
-    if (pb === 0b11 || (pb !== 0b01 && pb !== 0b00 && pb !== 0b10)) return this.dropAcl(`ACL with PB flag ${pb}`);
+    if (pb === 0b11) return this.dropAcl(`ACL with PB flag ${pb}`);
     if (this.aclInFlight >= this.totalNumAclDataPackets) {
       this.event(Evt.DataBufferOverflow, Buffer.from([0x01]));
       return this.dropAcl(`ACL without credits (${this.aclInFlight} of ${this.totalNumAclDataPackets} buffers in use)`);
