@@ -1,6 +1,7 @@
 import type { Stream } from '@libp2p/interface';
 import type { Uint8ArrayList } from 'uint8arraylist';
-import { NetError, abortError } from './errors.js';
+import { NetError } from './errors.js';
+import { Wake } from './wake.js';
 
 /** Above this many unread bytes the stream is paused; at or below LOW_WATER it resumes. */
 const HIGH_WATER = 1024 * 1024;
@@ -16,20 +17,20 @@ export async function* streamChunks(stream: Stream, opts: { signal?: AbortSignal
   const { signal } = opts;
   const queue: Uint8Array[] = [];
   let queued = 0;
-  let wake: (() => void) | undefined;
+  const waiter = new Wake();
   let failure: Error | undefined;
   const onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {
     const bytes = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
     queue.push(bytes);
     queued += bytes.length;
     if (queued > HIGH_WATER && stream.readStatus === 'readable') stream.pause();
-    wake?.();
+    waiter.wake();
   };
   const onClose = (evt: { error?: Error }): void => {
     if (evt.error != null) failure = evt.error;
-    wake?.();
+    waiter.wake();
   };
-  const onEvent = (): void => wake?.();
+  const onEvent = waiter.wake;
   stream.addEventListener('message', onMessage);
   stream.addEventListener('end', onEvent);
   stream.addEventListener('close', onClose);
@@ -48,19 +49,10 @@ export async function* streamChunks(stream: Stream, opts: { signal?: AbortSignal
         if (stream.status === 'aborted' || stream.status === 'reset') throw new NetError('STREAM_CLOSED', `stream ${stream.status}`);
         if (stream.readableEnded) return;
       }
-      if (signal?.aborted === true) throw abortError(signal, 'read');
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(abortError(signal, 'read'));
-        signal?.addEventListener('abort', onAbort, { once: true });
-        wake = () => {
-          wake = undefined;
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-      });
+      await waiter.wait(signal);
     }
   } finally {
-    wake = undefined;
+    waiter.clear();
     stream.removeEventListener('message', onMessage);
     stream.removeEventListener('end', onEvent);
     stream.removeEventListener('close', onClose);

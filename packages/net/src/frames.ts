@@ -1,6 +1,7 @@
 import type { Stream } from '@libp2p/interface';
 import { Uint8ArrayList } from 'uint8arraylist';
-import { NetError, abortError } from './errors.js';
+import { NetError } from './errors.js';
+import { Wake } from './wake.js';
 
 /** Default largest frame we accept: pairing messages are a few hundred bytes. */
 export const DEFAULT_MAX_FRAME = 16 * 1024;
@@ -36,12 +37,12 @@ export class FrameStream {
       : AbortSignal.timeout(opts.timeoutMs);
     this.reading = true;
     const stream = this.stream;
-    let wake: (() => void) | undefined;
+    const waiter = new Wake();
     const onMessage = (evt: { data: Uint8Array | Uint8ArrayList }): void => {
       this.buf.append(evt.data);
-      wake?.();
+      waiter.wake();
     };
-    const onEvent = (): void => wake?.();
+    const onEvent = waiter.wake;
     stream.addEventListener('message', onMessage);
     stream.addEventListener('end', onEvent);
     stream.addEventListener('close', onEvent);
@@ -52,19 +53,10 @@ export class FrameStream {
         if (frame != null) return frame;
         // Bytes still in the stream's buffer come with the microtask our listener queued.
         if (stream.readableEnded && stream.readBufferLength === 0) throw closedError(stream);
-        if (signal.aborted) throw abortError(signal, 'read');
-        await new Promise<void>((resolve, reject) => {
-          const onAbort = (): void => reject(abortError(signal, 'read'));
-          signal.addEventListener('abort', onAbort, { once: true });
-          wake = () => {
-            wake = undefined;
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          };
-        });
+        await waiter.wait(signal);
       }
     } finally {
-      wake = undefined;
+      waiter.clear();
       stream.removeEventListener('message', onMessage);
       stream.removeEventListener('end', onEvent);
       stream.removeEventListener('close', onEvent);
