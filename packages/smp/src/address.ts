@@ -20,10 +20,6 @@ export function addressBytes(address: string): Uint8Array {
   return new Uint8Array(addressToBytes(checked(address)).reverse());
 }
 
-export function addressString(msbFirst: Uint8Array): string {
-  return Array.from(msbFirst, (b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
-}
-
 export function normalizeAddress(address: string): string {
   return hciNormalize(checked(address));
 }

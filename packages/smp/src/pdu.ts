@@ -1,7 +1,8 @@
 // SMP PDU codec (Vol 3 Part H 3.3-3.6). Every multi-octet field is little-endian on the wire;
 // decoded values are MSB-first like the toolbox. Lengths are exact: anything else fails with
 // INVALID_PARAMETERS, an unknown code with COMMAND_NOT_SUPPORTED.
-import { addressBytes, addressString, type AddressType } from './address.js';
+import { addressFromBytes, addressToBytes } from '@pairkit/hci';
+import { normalizeAddress, type AddressType } from './address.js';
 import { reverse } from './bytes.js';
 import { PairingFailedReason as R, SmpArgumentError, SmpError } from './errors.js';
 
@@ -115,7 +116,7 @@ export function decodePdu(pdu: Uint8Array): SmpPdu {
     case 0x08: return { code, irk: field(pdu, 1, 16) };
     case 0x09: {
       if (pdu[1] > 1) throw new SmpError(R.INVALID_PARAMETERS, 'ADDRESS_TYPE_RESERVED');
-      return { code, addressType: pdu[1] === 1 ? 'random' : 'public', address: addressString(field(pdu, 2, 6)) };
+      return { code, addressType: pdu[1] === 1 ? 'random' : 'public', address: addressFromBytes(pdu, 2) };
     }
     case 0x0a: return { code, csrk: field(pdu, 1, 16) };
     case 0x0b: return { code, authReq: pdu[1] };
@@ -161,7 +162,7 @@ export function encodePdu(p: SmpPdu): Uint8Array {
       const out = new Uint8Array(8);
       out[0] = p.code;
       out[1] = p.addressType === 'random' ? 1 : 0;
-      out.set(reverse(addressBytes(p.address)), 2);
+      out.set(addressToBytes(normalizeAddress(p.address)), 2); // wire order; normalize throws SmpUsageError
       return out;
     }
     case 0x0a: return withField(p.code, p.csrk, 16);
