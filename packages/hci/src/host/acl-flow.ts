@@ -33,10 +33,10 @@ export class AclFlow {
   /** Queue one L2CAP PDU (basic header included). Resolves when the last fragment went out. */
   send(handle: number, pdu: Buffer): Promise<void> {
     const fragments: Buffer[] = [];
-    for (let off = 0; off < pdu.length || off === 0; off += this.maxLength) {
+    // An empty PDU still goes out as one (empty) start fragment.
+    for (let off = 0; off === 0 || off < pdu.length; off += this.maxLength) {
       const pb = off === 0 ? PacketBoundary.FirstNonFlushable : PacketBoundary.Continuing;
       fragments.push(encodeAcl(handle, pb, 0, pdu.subarray(off, off + this.maxLength)));
-      if (pdu.length === 0) break;
     }
     return new Promise((done, fail) => {
       let q = this.queues.get(handle);
