@@ -19,6 +19,17 @@ async function networkPair(a: TestDevice, b: TestDevice): Promise<void> {
   }
 }
 
+/** Two devices on one simulated air, paired over the network (BLE not yet bonded). */
+async function pairedDevices(t: { after: (fn: () => unknown) => void }): Promise<[TestDevice, TestDevice]> {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await makeDevice(air, 'alpha');
+  const b = await makeDevice(air, 'beta');
+  t.after(() => Promise.all([a.stop(), b.stop()]));
+  await networkPair(a, b);
+  return [a, b];
+}
+
 async function channelsOf(d: TestDevice, t: { after: (fn: () => unknown) => void }): Promise<DeviceChannels> {
   const c = new DeviceChannels(d.node, d.registry, libp2pPrivateKey(d.registry.identity()));
   await c.start();
@@ -27,12 +38,7 @@ async function channelsOf(d: TestDevice, t: { after: (fn: () => unknown) => void
 }
 
 test('network-assisted bond: devices paired over the network form a BLE bond over OOB, no user step', async (t) => {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await makeDevice(air, 'alpha');
-  const b = await makeDevice(air, 'beta');
-  t.after(() => Promise.all([a.stop(), b.stop()]));
-  await networkPair(a, b);
+  const [a, b] = await pairedDevices(t);
   assert.equal(a.registry.list()[0].method, 'network');
   const ca = await channelsOf(a, t);
   const cb = await channelsOf(b, t);
@@ -55,12 +61,7 @@ test('network-assisted bond: devices paired over the network form a BLE bond ove
 });
 
 test('network-assisted bond: a device that is not paired is refused and nothing is stored', async (t) => {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await makeDevice(air, 'alpha');
-  const b = await makeDevice(air, 'beta');
-  t.after(() => Promise.all([a.stop(), b.stop()]));
-  await networkPair(a, b);
+  const [a, b] = await pairedDevices(t);
   const deviceId = a.registry.list()[0].deviceId;
   b.registry.remove(b.registry.list()[0].deviceId); // b forgot a
   const ca = await channelsOf(a, t);
