@@ -480,33 +480,19 @@ export class SmpCore {
   }
 
   #onConfirm(confirm: Uint8Array, now: number): void {
-    const choice = this.#choice!;
-    if (!choice.secureConnections) {
-      if (this.role === 'central') {
-        this.#peerConfirm = confirm;
-        this.#send({ code: C.PAIRING_RANDOM, random: this.#localNonce! }, now);
-        this.#expect = [C.PAIRING_RANDOM];
-      } else {
-        this.#pendingPeerConfirm = confirm;
-        this.#expect = [];
+    const { secureConnections, model } = this.#choice!;
+    const passkeySc = secureConnections && model === 'PasskeyEntry';
+    // Legacy / SC passkey peripheral: hold Mconfirm until our own value can be made (TK / passkey known).
+    if (this.role === 'peripheral' && (!secureConnections || passkeySc)) {
+      this.#pendingPeerConfirm = confirm;
+      this.#expect = [];
+      if (!secureConnections) {
         if (this.#tk) this.#legacyOnConfirm(now);
-      }
+      } else if (this.#passkey !== undefined) this.#passkeyResponderConfirm(now);
       return;
     }
-    if (choice.model === 'PasskeyEntry') {
-      if (this.role === 'central') {
-        if (!this.#localConfirm) throw new SmpError(R.UNSPECIFIED_REASON, 'CONFIRM_BEFORE_OURS');
-        this.#peerConfirm = confirm;
-        this.#send({ code: C.PAIRING_RANDOM, random: this.#localNonce! }, now);
-        this.#expect = [C.PAIRING_RANDOM];
-      } else {
-        this.#pendingPeerConfirm = confirm;
-        this.#expect = [];
-        if (this.#passkey !== undefined) this.#passkeyResponderConfirm(now);
-      }
-      return;
-    }
-    // JW / NC: only the central receives a Confirm (Cb).
+    // Central, any method (in JW / NC only the central receives a Confirm, Cb): answer with our nonce.
+    if (passkeySc && !this.#localConfirm) throw new SmpError(R.UNSPECIFIED_REASON, 'CONFIRM_BEFORE_OURS');
     this.#peerConfirm = confirm;
     this.#send({ code: C.PAIRING_RANDOM, random: this.#localNonce! }, now);
     this.#expect = [C.PAIRING_RANDOM];
