@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  BootstrapError,
   HandoverSealer,
   decodeHandoverPayload,
   encodeHandoverPayload,
@@ -11,6 +10,7 @@ import {
   type HandoverContext,
   type HandoverPayload,
 } from '../src/index.js';
+import { code } from './helpers/errors.js';
 
 const NOW = 1_800_000_000_000;
 const PEER = '12D3KooWGzYjzJzWqVQQ6mX5yZ7NXbLRsSxL6nZ2wKEqSGm9Jb3Z';
@@ -33,16 +33,6 @@ function payload(over: Partial<HandoverPayload> = {}): HandoverPayload {
     expiresAt: NOW + 60_000,
     ...over,
   };
-}
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof BootstrapError, `not a BootstrapError: ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('did not throw');
 }
 
 test('a sealed handover opens on the same link and gives back every field', () => {

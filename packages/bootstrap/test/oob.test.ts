@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { P256KeyPair } from '@pairkit/smp';
 import {
-  BootstrapError,
   OOB_TEXT_PREFIX,
   base32Decode,
   base32Encode,
@@ -16,19 +15,10 @@ import {
   oobAdHex,
   terminalQr,
 } from '../src/index.js';
+import { code } from './helpers/errors.js';
 
 const NOW = 1_800_000_000_000;
 const ADDR = { address: 'C3:11:22:33:44:55', type: 'random' as const };
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof BootstrapError, `not a BootstrapError: ${String(err)}`);
-    return err.code;
-  }
-  assert.fail('did not throw');
-}
 
 test('base32 round-trips every length and rejects junk', () => {
   for (let n = 0; n < 40; n++) {
