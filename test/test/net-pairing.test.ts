@@ -4,8 +4,6 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPairkitNode, type PairkitLibp2p } from '@pairkit/net';
 import { DeviceRegistry } from '@pairkit/registry';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Homes, LOOPBACK, Procs, runPair, type PairProcess } from './helpers/cli.js';
 import { assertPairedBothWays, devicesIn, identityOf } from './helpers/registry.js';
@@ -73,24 +71,20 @@ test('DHT only (--no-mdns) through a `pair node` bootstrap', async () => {
 
 test('DHT only through a 10-node local DHT (initiator and joiner bootstrap from different nodes)', async () => {
   // A chain: node i knows only node i-1, so the two sides meet through DHT routing.
-  const tmp = mkdtempSync(path.join(tmpdir(), 'pairkit-e2e-dht-'));
-  try {
-    for (let i = 0; i < 10; i++) {
-      const r = DeviceRegistry.openSync({ home: path.join(tmp, String(i)), env: {} });
-      const identity = r.identity();
-      r.close();
-      const prev = nodes.at(-1);
-      nodes.push(
-        await createPairkitNode({
-          identity,
-          listen: ['/ip4/127.0.0.1/tcp/0'],
-          mdns: false,
-          bootstrap: prev ? [prev.getMultiaddrs()[0].toString()] : []
-        })
-      );
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+  const tmp = homes.make('pairkit-e2e-dht-');
+  for (let i = 0; i < 10; i++) {
+    const r = DeviceRegistry.openSync({ home: path.join(tmp, String(i)), env: {} });
+    const identity = r.identity();
+    r.close();
+    const prev = nodes.at(-1);
+    nodes.push(
+      await createPairkitNode({
+        identity,
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        mdns: false,
+        bootstrap: prev ? [prev.getMultiaddrs()[0].toString()] : []
+      })
+    );
   }
   const first = nodes[nodes.length - 10].getMultiaddrs()[0].toString();
   const last = nodes[nodes.length - 1].getMultiaddrs()[0].toString();
