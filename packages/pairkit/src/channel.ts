@@ -1,6 +1,7 @@
 import type { Stream } from '@libp2p/interface';
 import type { PairedDevice } from '@pairkit/registry';
 import { PairkitError } from './errors.js';
+import { withTimeout } from './util.js';
 
 /** Options of anything that waits. */
 export interface WaitOptions {
@@ -184,7 +185,7 @@ export class Channel implements AsyncIterable<Uint8Array> {
 const MAX_STATUS = 1024;
 
 export async function readChannelStatus(channel: Channel, options: WaitOptions & { timeoutMs?: number }): Promise<void> {
-  const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 10_000), ...(options.signal ? [options.signal] : [])]);
+  const signal = withTimeout(options.signal, options.timeoutMs ?? 10_000);
   let buf = new Uint8Array(0);
   for (;;) {
     let length = 0;
