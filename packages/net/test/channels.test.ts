@@ -105,10 +105,16 @@ test('a channel opener reading a large transfer does not keep what it read in me
       peakRss = Math.max(peakRss, m.rss);
     }
   }
+  // What is still reachable once everything was read: a reader left attached to the stream (the
+  // bug this guards against) keeps every byte, ~128 MiB, for as long as the stream lives. The
+  // peak is only reported: it also counts the sender's socket buffers in this same process and
+  // depends on how the machine schedules the two sides, so it is no pass/fail measure.
+  gc();
+  const retained = process.memoryUsage().arrayBuffers - base.arrayBuffers;
   const mb = (n: number): string => (n / 2 ** 20).toFixed(1);
-  t.diagnostic(`read ${mb(bytes)} MiB: arrayBuffers +${mb(peakBuffers - base.arrayBuffers)} MiB, rss +${mb(peakRss - base.rss)} MiB`);
-  // Live buffers stay around the yamux window (16 MiB), far below the 128 MiB that went through.
-  assert.ok(peakBuffers - base.arrayBuffers < 48 * 2 ** 20, `buffers grew by ${mb(peakBuffers - base.arrayBuffers)} MiB`);
+  t.diagnostic(`read ${mb(bytes)} MiB: retained +${mb(retained)} MiB; peak arrayBuffers +${mb(peakBuffers - base.arrayBuffers)} MiB, rss +${mb(peakRss - base.rss)} MiB`);
+  assert.equal(stream.remoteWriteStatus, 'closed', 'the stream is still referenced while measuring');
+  assert.ok(retained < 32 * 2 ** 20, `${mb(retained)} MiB of what was read is still held`);
   assert.equal(first, 'first');
   assert.equal(bytes, BULK_BYTES + 5);
 });
