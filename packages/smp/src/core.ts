@@ -33,6 +33,8 @@ export class SmpCore {
   #state: SmpState = 'idle';
   #deadline: number | undefined;
   #out: SmpAction[] = [];
+  /** Peripheral: our Security Request is out and the central has not answered it yet. */
+  #securityRequested = false;
 
   // Per-pairing material; reset by #begin().
   #preq?: Uint8Array;
@@ -113,6 +115,11 @@ export class SmpCore {
     return !['idle', 'complete', 'failed', 'timedOut'].includes(this.#state);
   }
 
+  /** Peripheral: a Security Request is waiting for the central's answer (pairing or encryption). */
+  get securityRequested(): boolean {
+    return this.#securityRequested;
+  }
+
   // ---- inputs -------------------------------------------------------------------------------
 
   /** Central: send a Pairing Request. Peripheral: send a Security Request. */
@@ -120,7 +127,10 @@ export class SmpCore {
     this.#assertUsable();
     if (this.pairing) throw new SmpUsageError('PAIRING_IN_PROGRESS', 'a pairing is already running on this link');
     if (this.role === 'peripheral') {
-      this.#sendRaw(encodePdu({ code: C.SECURITY_REQUEST, authReq: this.#authReq() }), now, false);
+      // A Security Request is an SMP command: it starts the SMP timer too (3.4), which stops
+      // when the central answers with a Pairing Request or by encrypting the link.
+      this.#securityRequested = true;
+      this.#sendRaw(encodePdu({ code: C.SECURITY_REQUEST, authReq: this.#authReq() }), now);
       return this.#flush();
     }
     const peer = this.#o.peerAddress.address;
@@ -177,6 +187,7 @@ export class SmpCore {
   /** Refuse a pairing (e.g. the user said no): sends Pairing Failed with the reason. */
   cancel(reason: number, now: number): SmpAction[] {
     if (this.pairing) this.#fail(new SmpError(reason, 'LOCAL_CANCEL'), now);
+    else if (this.#securityRequested) this.#answered(); // nothing to tell the central: stop waiting
     return this.#flush();
   }
 
@@ -210,7 +221,12 @@ export class SmpCore {
 
   /** The link's encryption changed (Encryption Change / Key Refresh Complete events). */
   encryptionChanged(encrypted: boolean, now: number): SmpAction[] {
-    if (this.#state !== 'encrypting') return [];
+    // Outside a pairing, an encryption attempt (with a bond) is the central's answer to our
+    // Security Request (2.4.6), whether it worked or not.
+    if (this.#state !== 'encrypting') {
+      if (this.#securityRequested) this.#answered();
+      return [];
+    }
     return this.#guard(now, () => {
       if (!encrypted) {
         this.#fail(new SmpError(R.UNSPECIFIED_REASON, 'ENCRYPTION_FAILED'), now, false);
@@ -229,7 +245,8 @@ export class SmpCore {
 
   /** Advance time; fires the SMP timeout. */
   tick(now: number): SmpAction[] {
-    if (this.#deadline !== undefined && now >= this.#deadline && this.pairing) {
+    if (this.#deadline !== undefined && now >= this.#deadline && (this.pairing || this.#securityRequested)) {
+      this.#securityRequested = false;
       this.#state = 'timedOut';
       this.#deadline = undefined;
       this.#wipe();
@@ -242,7 +259,11 @@ export class SmpCore {
 
   #dispatch(pdu: SmpPdu, raw: Uint8Array, now: number): void {
     if (pdu.code === C.PAIRING_FAILED) {
-      if (this.pairing) this.#fail(new SmpError(pdu.reason, 'REMOTE'), now, false, true);
+      // A central may also turn down our Security Request with Pairing Failed.
+      if (this.pairing || this.#securityRequested) {
+        this.#answered();
+        this.#fail(new SmpError(pdu.reason, 'REMOTE'), now, false, true);
+      }
       return;
     }
     if (pdu.code === C.SECURITY_REQUEST) {
@@ -289,6 +310,7 @@ export class SmpCore {
   // ---- feature exchange ------------------------------------------------------------------------
 
   #onPairingRequest(pdu: PairingFeatures & { code: 0x01 }, raw: Uint8Array, now: number): void {
+    if (this.#securityRequested) this.#answered(); // the pairing's own timer takes over
     const peer = this.#o.peerAddress.address;
     if (this.#o.attempts && !this.#o.attempts.allowed(peer, now)) {
       // Refused without touching any state; this failure is not counted again.
@@ -845,6 +867,12 @@ export class SmpCore {
     this.#peerKeys = {};
     if (wasPairing && AUTH_FAILURES.has(error.reason)) this.#o.attempts?.recordFailure(this.#o.peerAddress.address, now);
     this.#out.push({ type: 'failed', error, remote });
+  }
+
+  /** The central answered our Security Request: its timer stops. */
+  #answered(): void {
+    this.#securityRequested = false;
+    if (!this.pairing) this.#deadline = undefined;
   }
 
   #guard(now: number, fn: () => void): SmpAction[] {

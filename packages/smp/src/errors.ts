@@ -54,6 +54,32 @@ export class SmpUsageError extends Error {
   }
 }
 
+/** What a link's encryption lacked against our requirements. */
+export type SecurityShortfall = 'mitm' | 'secureConnections' | 'keySize';
+
+/**
+ * The link's encryption did not give what we asked for: ENCRYPTION_FAILED (the controllers
+ * could not encrypt: no matching key, MIC failure), INSUFFICIENT_SECURITY (encrypted with a
+ * bond below our requirements; `missing` says what), ENCRYPTED_WITH_BOND (a peripheral's pair()
+ * got encryption with the existing bond instead of a new pairing; see requestSecurity()).
+ */
+export class SmpSecurityError extends Error {
+  readonly code: 'ENCRYPTION_FAILED' | 'INSUFFICIENT_SECURITY' | 'ENCRYPTED_WITH_BOND';
+  /** The level the link got, when it got encrypted. */
+  readonly encryption?: { securityLevel: number; keySize: number; authenticated: boolean; secureConnections: boolean; fromBond: boolean };
+  readonly missing: SecurityShortfall[];
+  /** HCI status or disconnect reason behind ENCRYPTION_FAILED, when there is one. */
+  readonly status?: number;
+  constructor(code: SmpSecurityError['code'], message: string, extra: { encryption?: SmpSecurityError['encryption']; missing?: SecurityShortfall[]; status?: number } = {}) {
+    super(message);
+    this.name = 'SmpSecurityError';
+    this.code = code;
+    this.encryption = extra.encryption;
+    this.missing = extra.missing ?? [];
+    this.status = extra.status;
+  }
+}
+
 /** A byte string or number of the wrong size for the toolbox or the PDU codec. Still a RangeError. */
 export class SmpArgumentError extends RangeError {
   readonly code = 'INVALID_ARGUMENT';

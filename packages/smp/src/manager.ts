@@ -7,7 +7,7 @@ import { isAllZero } from './bytes.js';
 import { SmpUsageError } from './errors.js';
 import type { PairingResult } from './core.js';
 import type { IoCapabilityValue } from './pdu.js';
-import { SecurityManager, resolveBondedPeer, type BondStore, type SecurityManagerOptions } from './security-manager.js';
+import { SecurityManager, resolveBondedPeer, type BondStore, type SecurityManagerOptions, type SecurityOutcome } from './security-manager.js';
 import type { SmpLink } from './link.js';
 
 /** The registry as SMP uses it: bonds plus our own BLE identity keys. */
@@ -63,6 +63,11 @@ export class SmpManager {
   /** Pair on this connection (central: Pairing Request; peripheral: Security Request). */
   initiatePairing(link: SmpLink, signal?: AbortSignal): Promise<PairingResult> {
     return this.attach(link).pair(signal);
+  }
+
+  /** Peripheral: Security Request; settles with the central's answer (pairing or bond encryption). */
+  requestSecurity(link: SmpLink, signal?: AbortSignal): Promise<SecurityOutcome> {
+    return this.attach(link).requestSecurity(signal);
   }
 
   /** A bond exists for this address (identity address or an RPA of a bonded peer). */

@@ -6,7 +6,7 @@ import type { BleBond } from '@pairkit/registry';
 import { resolvePrivateAddress } from '@pairkit/hci';
 import { normalizeAddress, type LeAddress } from './address.js';
 import { constantTimeEqual, isAllZero, reverse } from './bytes.js';
-import { PairingFailedReason as R, SmpError, SmpUsageError } from './errors.js';
+import { PairingFailedReason as R, SmpError, SmpSecurityError, SmpUsageError, type SecurityShortfall } from './errors.js';
 import { SmpCore, type PairingResult, type SmpAction, type SmpCoreOptions } from './core.js';
 import { type AssociationModel } from './model.js';
 import { type KeypressTypeValue, type PairingFeatures, AuthReq } from './pdu.js';
@@ -49,6 +49,14 @@ export interface EncryptInfo {
   fromBond: boolean;
 }
 
+/**
+ * How the central answered a peripheral's Security Request (2.4.6): it paired, or it encrypted
+ * the link with the bond it already holds (no pairing, no new keys).
+ */
+export type SecurityOutcome =
+  | { type: 'paired'; result: PairingResult }
+  | { type: 'encrypted'; encryption: EncryptInfo };
+
 export interface SecurityManagerEvents {
   /** Peripheral: a central asks to pair (with manualAccept, call accept() or reject()). */
   pairingRequest: [features: PairingFeatures, decision: { accept(): void; reject(reason?: number): void }];
@@ -63,6 +71,13 @@ export interface SecurityManagerEvents {
 }
 
 const ZERO8 = new Uint8Array(8);
+/** HCI disconnect reasons that mean the encryption itself failed. */
+const ENCRYPTION_DISCONNECTS: ReadonlySet<number> = new Set([0x06 /* PIN or key missing */, 0x3d /* MIC failure */]);
+
+interface Waiter<T> {
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+}
 
 /** Which bonded peer (if any) an address belongs to: identity address, or an RPA resolved with its IRK. */
 export function resolveBondedPeer(store: BondStore, address: string): BleBond | undefined {
@@ -87,7 +102,9 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   readonly #now: () => number;
   #timer: NodeJS.Timeout | undefined;
   #lastSend: Promise<void> = Promise.resolve();
-  #pending: { resolve: (r: PairingResult) => void; reject: (e: Error) => void }[] = [];
+  #pending: Waiter<PairingResult>[] = [];
+  /** Peripheral: requestSecurity() calls waiting for the central's answer. */
+  #requests: Waiter<SecurityOutcome>[] = [];
   #level: EncryptInfo | undefined;
   #pairingKeyInUse = false;
   /** Peripheral: the STK/LTK of the running pairing, for the central's LTK Request (EDIV 0, Rand 0). */
@@ -111,7 +128,10 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
     const onLtk = (e: { rand: Uint8Array; ediv: number }) => void this.#onLtkRequest(e.rand, e.ediv);
     const onEnc = (e: { status: number; encrypted: boolean }) => this.#onEncryption(e.status === 0 && e.encrypted);
     const onRefresh = (e: { status: number }) => this.#onEncryption(e.status === 0);
-    const onDisconnect = () => this.close();
+    const onDisconnect = (reason: number) => {
+      if (ENCRYPTION_DISCONNECTS.has(reason)) this.#encryptionFailed(reason, 'the link dropped while encrypting');
+      this.close();
+    };
     link.on('ltkRequest', onLtk);
     link.on('encryptionChange', onEnc);
     link.on('keyRefresh', onRefresh);
@@ -140,16 +160,61 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
   }
 
   /**
-   * Pair now. Central: sends a Pairing Request. Peripheral: sends a Security Request and waits
-   * for the central to pair. Resolves with the result once keys are distributed (and stored).
-   * A central that answers the Security Request by encrypting with its bond does not pair: the
-   * 'encrypt' event tells that, and this promise then waits for the signal or close().
+   * Pair now. Central: sends a Pairing Request. Resolves with the result once keys are
+   * distributed (and stored).
+   * Peripheral: sends a Security Request (see requestSecurity()) and resolves if the central
+   * pairs; if it encrypts with its bond instead, rejects with SmpSecurityError
+   * ENCRYPTED_WITH_BOND (its `encryption` tells the level): use requestSecurity() to take both.
    */
   pair(signal?: AbortSignal): Promise<PairingResult> {
+    if (this.link.role === 'peripheral') {
+      return this.requestSecurity(signal).then((o) => {
+        if (o.type === 'paired') return o.result;
+        throw new SmpSecurityError('ENCRYPTED_WITH_BOND', 'the central encrypted the link with its bond instead of pairing', { encryption: o.encryption });
+      });
+    }
     this.#assertOpen();
     signal?.throwIfAborted();
     const actions = this.core.start(this.#now()); // throws first if this link can no longer pair
     const p = this.#waitResult(signal);
+    this.#run(actions);
+    return p;
+  }
+
+  /**
+   * Peripheral: send a Security Request (2.4.6) with our auth requirements and settle with the
+   * central's answer, which is either a pairing ({ type: 'paired' }) or encryption with the
+   * bond it holds ({ type: 'encrypted', encryption }: level, SC, MITM, key size).
+   *
+   * A bond must meet what we require of a pairing: MITM when mitmRequired, SC when scOnly, at
+   * least minKeySize. Below that it rejects with SmpSecurityError INSUFFICIENT_SECURITY (with
+   * `missing`). We do not send a second Security Request: the central has seen our requirements
+   * and chose its bond, so asking again would get the same answer. The link stays connected and
+   * encrypted at the bond's level (the 'encrypt' event says which); what next is the app's call
+   * (disconnect, or forget the bond so that the next request makes the central pair).
+   * Other rejections: SmpError (the pairing failed, or Pairing Failed as the answer),
+   * SmpSecurityError ENCRYPTION_FAILED (no matching key, MIC failure), SmpUsageError SMP_TIMEOUT
+   * (no answer within the SMP timeout, 30 s), CLOSED (link gone), or the signal's reason.
+   */
+  requestSecurity(signal?: AbortSignal): Promise<SecurityOutcome> {
+    this.#assertOpen();
+    if (this.link.role !== 'peripheral') throw new SmpUsageError('NOT_PERIPHERAL', 'only the peripheral sends a Security Request');
+    signal?.throwIfAborted();
+    const actions = this.core.start(this.#now()); // throws if pairing or timed out on this link
+    const p = new Promise<SecurityOutcome>((resolve, reject) => {
+      const onAbort = () => {
+        this.#requests = this.#requests.filter((w) => w !== entry);
+        if (this.core.pairing) this.cancel(R.UNSPECIFIED_REASON);
+        else if (this.#requests.length === 0) this.#run(this.core.cancel(R.UNSPECIFIED_REASON, this.#now()));
+        reject(signal!.reason);
+      };
+      const entry: Waiter<SecurityOutcome> = {
+        resolve: (o) => (signal?.removeEventListener('abort', onAbort), resolve(o)),
+        reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#requests.push(entry);
+    });
     this.#run(actions);
     return p;
   }
@@ -192,7 +257,7 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
     clearTimeout(this.#timer);
     this.#unsubscribe();
     const err = new SmpUsageError('CLOSED', 'security manager closed (link gone)');
-    for (const p of this.#pending.splice(0)) p.reject(err);
+    for (const p of [...this.#pending.splice(0), ...this.#requests.splice(0)]) p.reject(err);
   }
 
   // ---- internals ----
@@ -297,12 +362,14 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
         debug('pairing failed: %s%s', a.error.message, a.remote ? ' (peer)' : '');
         this.#pendingKey = undefined;
         this.emit('pairingFailed', a.error);
-        for (const p of this.#pending.splice(0)) p.reject(a.error);
+        for (const p of [...this.#pending.splice(0), ...this.#requests.splice(0)]) p.reject(a.error);
         return;
-      case 'timeout':
+      case 'timeout': {
         this.emit('timeout');
-        for (const p of this.#pending.splice(0)) p.reject(new SmpUsageError('SMP_TIMEOUT', 'SMP timed out (30 s)'));
+        const err = new SmpUsageError('SMP_TIMEOUT', 'SMP timed out (30 s)');
+        for (const p of [...this.#pending.splice(0), ...this.#requests.splice(0)]) p.reject(err);
         return;
+      }
     }
   }
 
@@ -329,8 +396,10 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
     // pair() resolves once our last key has left the host, so a caller that disconnects right
     // away does not cut the peer's key distribution short.
     const pending = this.#pending.splice(0);
+    const requests = this.#requests.splice(0);
     void this.#lastSend.then(() => {
       for (const p of pending) p.resolve(result);
+      for (const r of requests) r.resolve({ type: 'paired', result });
     });
   }
 
@@ -369,6 +438,9 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
         if (bond) this.#level = infoFromBond(bond);
       }
       if (this.#level) this.emit('encrypt', this.#level);
+      if (!this.#pairingKeyInUse && this.#level?.fromBond) this.#settleRequests(this.#level);
+    } else if (!this.#pairingKeyInUse) {
+      this.#encryptionFailed(undefined, 'the link did not get encrypted');
     }
     this.#pairingKeyInUse = false;
     // Key distribution starts once the link is encrypted with the new key.
@@ -398,10 +470,45 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
           return;
         }
       }
+      // No key for this central: its encryption fails (the controller tells only the central).
       await this.link.ltkNegativeReply();
+      this.#encryptionFailed(0x06, 'the central asked for a key we do not hold (no bond, or a different one)');
     } catch (e) {
       debug('LTK request: %s', (e as Error).message);
     }
+  }
+
+  /** Peripheral: the link got encrypted with a bond; settle requestSecurity() calls. */
+  #settleRequests(info: EncryptInfo): void {
+    if (this.#requests.length === 0 || this.core.pairing) return;
+    this.#run(this.core.encryptionChanged(true, this.#now())); // the answer: the SMP timer stops
+    const requests = this.#requests.splice(0);
+    const missing = this.#shortfall(info);
+    if (missing.length === 0) {
+      for (const r of requests) r.resolve({ type: 'encrypted', encryption: info });
+      return;
+    }
+    debug('encrypted with a bond below our requirements: lacks %s', missing.join(', '));
+    const err = new SmpSecurityError('INSUFFICIENT_SECURITY', `the central encrypted with a bond that lacks ${missing.join(', ')}`, { encryption: info, missing });
+    for (const r of requests) r.reject(err);
+  }
+
+  /** Peripheral: the central's encryption with a bond failed; settle requestSecurity() calls. */
+  #encryptionFailed(status: number | undefined, why: string): void {
+    if (this.#requests.length === 0 || this.core.pairing) return;
+    this.#run(this.core.encryptionChanged(false, this.#now()));
+    const err = new SmpSecurityError('ENCRYPTION_FAILED', `encryption with the bond failed: ${why}`, { status });
+    for (const r of this.#requests.splice(0)) r.reject(err);
+  }
+
+  /** What an encryption lacks against the rules a pairing of ours is held to. */
+  #shortfall(info: EncryptInfo): SecurityShortfall[] {
+    const o = this.#o;
+    const missing: SecurityShortfall[] = [];
+    if (o.mitmRequired && !info.authenticated) missing.push('mitm');
+    if (o.scOnly && !info.secureConnections) missing.push('secureConnections');
+    if (info.keySize < (o.minKeySize ?? 7)) missing.push('keySize');
+    return missing;
   }
 
   /** Central (2.4.6): encrypt with a bond that meets the request, else pair. */
