@@ -6,8 +6,14 @@ export type DropErrorCode =
   | 'DROP_FRAME_TOO_LARGE'
   /** An offer with a bad file name, size or shape. */
   | 'DROP_BAD_OFFER'
-  /** The receiver turned the offer down. */
+  /** The receiver turned the offer down (no more specific reason given). */
   | 'DROP_REJECTED'
+  /** The receiver only accepts files from other devices (`drop receive --from`). */
+  | 'DROP_NOT_ALLOWED'
+  /** The offer's total size is over the receiver's limit (`drop receive --max-size`). */
+  | 'DROP_TOO_LARGE'
+  /** The receiver's file system lacks room for the offer. */
+  | 'DROP_NO_SPACE'
   /** A received file's SHA-256 differs from the sender's. */
   | 'DROP_HASH_MISMATCH'
   /** A file changed or shrank while it was being sent. */

@@ -26,8 +26,9 @@ const program = new Command('drop')
     `
 Devices must be paired first (pair initiate / pair join).
 
-Exit codes: 0 ok, 1 failure, 2 usage, 3 device not paired/removed/refused,
-4 transfer failed (connection lost, hash mismatch, declined), 5 timeout, 130 interrupted.`,
+Exit codes: 0 ok, 1 failure, 2 usage, 3 device not paired/removed/refused (also: not one of
+the receiver's --from devices), 4 transfer failed (connection lost, hash mismatch, declined,
+over the receiver's --max-size or free disk space), 5 timeout, 130 interrupted.`,
   );
 
 common(
@@ -46,7 +47,18 @@ common(
     .command('receive')
     .description('receive files from paired devices into a folder (until Ctrl-C)')
     .option('--dir <dir>', 'where files go (default: current folder); partial files stay as NAME.part for resume')
-    .option('--once', 'exit after one transfer (exit code tells how it went)'),
+    .option('--once', 'exit after one transfer from an accepted device (exit code tells how it went)')
+    .option('--from <device>', 'accept files only from this paired device: name, device id or unique id prefix (repeatable); others are refused', collect)
+    .option('--max-size <size>', 'refuse offers larger than this in total: bytes, or K/M/G/T (powers of 1024; KB/MB/GB powers of 1000), e.g. 500M, 2G')
+    .addHelpText(
+      'after',
+      `
+Before writing anything, the receiver refuses an offer (the sender exits non-zero with the reason):
+  DROP_NOT_ALLOWED  the sender is not one of the --from devices (sender exit 3)
+  DROP_TOO_LARGE    the offer's total is over --max-size (sender exit 4)
+  DROP_NO_SPACE     the --dir file system has too little free space for it (sender exit 4)
+A --from device that is not paired is an error (exit 3), as for drop send.`,
+    ),
 ).action(async (opts) => {
   process.exitCode = await receiveCommand(opts);
 });

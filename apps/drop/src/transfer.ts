@@ -1,5 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
-import { open, rename, rm, stat, writeFile, readFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, statfs, writeFile, readFile, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, extname, join } from 'node:path';
 import debugFactory from 'debug';
@@ -7,6 +7,7 @@ import { DropError } from './errors.js';
 import { DropSender, type SenderAction } from './protocol/sender.js';
 import { DropReceiver, type PartialFile, type ReceiverAction } from './protocol/receiver.js';
 import type { Offer, OfferedFile } from './protocol/messages.js';
+import { checkFreeSpace, checkMaxSize, type FreeSpace, type Refusal } from './protocol/policy.js';
 import { ActionQueue } from './runner.js';
 
 const log = debugFactory('pairkit:drop');
@@ -19,6 +20,24 @@ export interface ByteDuplex extends AsyncIterable<Uint8Array> {
   close(): Promise<void>;
   /** Drops the stream at once (used on errors and cancel); falls back to `close()`. */
   abort?(err: Error): void;
+}
+
+// Failures whose last frame told the peer why (REJECT, FILE_RESULT): close gracefully so that
+// frame arrives before the stream ends, instead of resetting it.
+const TOLD_PEER = new Set(['DROP_REJECTED', 'DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE', 'DROP_HASH_MISMATCH']);
+
+/** Closes after our last frame; a peer that does not let the stream close within `ms` is cut off. */
+async function closeAfterTelling(duplex: ByteDuplex, failed: unknown, ms = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = await Promise.race([
+    duplex.close().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  if (!closed) await closeDuplex(duplex, failed);
 }
 
 async function closeDuplex(duplex: ByteDuplex, failed: unknown): Promise<void> {
@@ -218,8 +237,42 @@ export interface ReceiveOptions extends TransferOptions {
   dir: string;
   /** Who sends (the paired device id); a partial file only resumes from the same sender. */
   sender: string;
-  /** Return false (or a reason string) to decline an offer. Default: accept. */
-  decide?: (offer: Offer) => boolean | string | Promise<boolean | string>;
+  /**
+   * Return false (or a reason string) to decline an offer: the sender gets DROP_REJECTED; or
+   * a {@link Refusal} to say why (`NOT_ALLOWED`, `TOO_LARGE`, `NO_SPACE`), which the sender
+   * gets as the matching code. Default: accept.
+   */
+  decide?: (offer: Offer) => Verdict | Promise<Verdict>;
+  /** Refuse (TOO_LARGE) an offer whose total size is over this many bytes. Default: no limit. */
+  maxBytes?: number;
+  /**
+   * Refuse (NO_SPACE) an offer that does not fit in the free space of `dir`'s file system
+   * (`statfs`; a resumed file only needs its missing bytes). Default: true.
+   */
+  checkFreeSpace?: boolean;
+}
+
+/** A receiver's answer to an offer: accept (true), decline, or refuse with a reason. */
+export type Verdict = boolean | string | Refusal;
+
+/** The free space of the file system holding `dir`, or undefined where statfs cannot tell. */
+export async function freeSpace(dir: string): Promise<FreeSpace | undefined> {
+  try {
+    const s = await statfs(dir);
+    return { available: s.bavail * s.bsize, blockSize: s.bsize };
+  } catch (err) {
+    log('statfs %s failed, no free space check: %s', dir, (err as Error).message);
+    return undefined;
+  }
+}
+
+/** The first reason to refuse `offer` that needs no disk: the app's verdict, then the size limit. */
+async function refusalFor(offer: Offer, options: ReceiveOptions): Promise<Refusal | undefined> {
+  const verdict = options.decide === undefined ? true : await options.decide(offer);
+  if (verdict === false) return { code: 'DECLINED', message: 'declined' };
+  if (typeof verdict === 'string') return { code: 'DECLINED', message: verdict };
+  if (verdict !== true) return verdict;
+  return checkMaxSize(offer, options.maxBytes);
 }
 
 // Never follow a symlink planted where a partial file goes.
@@ -283,13 +336,19 @@ export async function receiveFiles(duplex: ByteDuplex, options: ReceiveOptions):
             return;
           case 'offer': {
             options.onEvent?.({ type: 'offer', files: a.offer.files });
-            const verdict = options.decide === undefined ? true : await options.decide(a.offer);
-            if (verdict !== true) {
-              queue.push(receiver.reject(typeof verdict === 'string' ? verdict : 'declined'));
+            // Every refusal comes before the first byte is written: no .part is ever created.
+            let refusal = await refusalFor(a.offer, options);
+            const partials: (PartialFile | undefined)[] = [];
+            if (refusal === undefined) {
+              for (const f of a.offer.files) partials.push(await findPartial(options.dir, options.sender, f));
+              const space = options.checkFreeSpace === false ? undefined : await freeSpace(options.dir);
+              if (space !== undefined) refusal = checkFreeSpace(a.offer, partials.map((p) => p?.offset ?? 0), space);
+            }
+            if (refusal !== undefined) {
+              log('refusing the offer: %s', refusal.code);
+              queue.push(receiver.reject(refusal.message, refusal.code));
               return;
             }
-            const partials: (PartialFile | undefined)[] = [];
-            for (const f of a.offer.files) partials.push(await findPartial(options.dir, options.sender, f));
             queue.push(receiver.accept(partials));
             return;
           }
@@ -349,7 +408,8 @@ export async function receiveFiles(duplex: ByteDuplex, options: ReceiveOptions):
     await closeDuplex(duplex, undefined);
     return received;
   } catch (err) {
-    await closeDuplex(duplex, err);
+    if (err instanceof DropError && TOLD_PEER.has(err.code)) await closeAfterTelling(duplex, err);
+    else await closeDuplex(duplex, err);
     throw err;
   } finally {
     await current?.fh.close().catch(() => {});

@@ -9,9 +9,15 @@ import {
   FrameDecoder,
   FrameType,
   MAX_DATA_PAYLOAD,
+  checkFreeSpace,
+  checkMaxSize,
   encodeControl,
   encodeFrame,
+  parseSize,
+  spaceNeeded,
+  type Offer,
   type ReceiverAction,
+  type RejectCode,
   type SenderAction,
 } from '../src/index.js';
 
@@ -187,4 +193,107 @@ test('decoder: frames survive any split of the byte stream; oversize and unknown
   big.writeUInt32BE(MAX_DATA_PAYLOAD + 1, 1);
   assert.throws(() => new FrameDecoder().push(big), (e: DropError) => e.code === 'DROP_FRAME_TOO_LARGE');
   assert.throws(() => new FrameDecoder().push(Buffer.from([99, 0, 0, 0, 0])), (e: DropError) => e.code === 'DROP_PROTOCOL');
+});
+
+/** A sender that offered `files` and got `reply` back; returns its actions. */
+function senderGets(reply: Uint8Array, files = [{ name: 'a.bin', size: 10, mtimeMs: 0 }]): SenderAction[] {
+  const s = new DropSender(files);
+  s.start();
+  return s.receive(reply);
+}
+
+function rejectBody(frame: Uint8Array): Record<string, unknown> {
+  assert.equal(frame[0], FrameType.REJECT);
+  return JSON.parse(Buffer.from(frame.subarray(5)).toString('utf8')) as Record<string, unknown>;
+}
+
+for (const [code, error] of [
+  ['NOT_ALLOWED', 'DROP_NOT_ALLOWED'],
+  ['TOO_LARGE', 'DROP_TOO_LARGE'],
+  ['NO_SPACE', 'DROP_NO_SPACE'],
+  ['DECLINED', 'DROP_REJECTED'],
+] as const) {
+  test(`a REJECT with ${code} ends both sides with ${error}, and the sender answers nothing`, () => {
+    const r = new DropReceiver();
+    r.receive(encodeControl(FrameType.OFFER, { version: 1, files: [{ name: 'a.bin', size: 10, mtimeMs: 0 }] }));
+    const out = r.reject('because', code);
+    assert.equal(errorCode(out), error);
+    assert.equal(r.state, 'failed');
+    const frames = sent(out);
+    assert.equal(frames.length, 1);
+    assert.deepEqual(rejectBody(frames[0]!), { code, message: 'because' });
+    // the sender's side of the same frame
+    const s = senderGets(frames[0]!);
+    assert.equal(errorCode(s), error);
+    const e = s.find((a) => a.type === 'error') as { error: DropError };
+    assert.match(e.error.message, /because/);
+    assert.deepEqual(sent(s), [], 'no ERROR frame back: the receiver already knows');
+    assert.equal(s.some((a) => a.type === 'read'), false, 'not one byte of the file is read');
+  });
+}
+
+test('REJECT stays compatible: a reason code this version does not know is a plain decline', () => {
+  // a newer receiver with a new reason, and an old one that only ever sent DECLINED
+  assert.equal(errorCode(senderGets(encodeControl(FrameType.REJECT, { code: 'QUOTA', message: 'over quota', limit: 5 }))), 'DROP_REJECTED');
+  assert.equal(errorCode(senderGets(encodeControl(FrameType.REJECT, { code: 'DECLINED', message: 'no' }))), 'DROP_REJECTED');
+  assert.equal(errorCode(senderGets(encodeControl(FrameType.REJECT, {}))), 'DROP_REJECTED');
+  // the receiver core only sends codes it knows
+  const r = new DropReceiver();
+  r.receive(encodeControl(FrameType.OFFER, { version: 1, files: [{ name: 'a', size: 1, mtimeMs: 0 }] }));
+  assert.throws(() => r.reject('x', 'QUOTA' as RejectCode), /unknown reject code/);
+});
+
+test("the receiver's reason reaches the sender without terminal control characters", () => {
+  const out = senderGets(encodeControl(FrameType.REJECT, { code: 'TOO_LARGE', message: 'big\u001b[2J\u0007 file\u009b' }));
+  const e = out.find((a) => a.type === 'error') as { error: DropError };
+  assert.equal(e.error.code, 'DROP_TOO_LARGE');
+  assert.equal(e.error.message, 'the receiver refused: big?[2J? file?');
+});
+
+const offerOf = (...sizes: number[]): Offer => ({ version: 1, files: sizes.map((size, i) => ({ name: `f${i}`, size, mtimeMs: 0 })) });
+
+test('--max-size: an offer whose total is over the limit is TOO_LARGE; exactly the limit is fine', () => {
+  assert.equal(checkMaxSize(offerOf(600, 424), 1024), undefined);
+  const r = checkMaxSize(offerOf(600, 425), 1024);
+  assert.equal(r?.code, 'TOO_LARGE');
+  // sizes that would round to the same text are shown in bytes
+  assert.equal(r?.message, "2 files of 1025 bytes is over this receiver's limit of 1024 bytes");
+  assert.equal(checkMaxSize(offerOf(3 * 1024 * 1024), 1024 * 1024)?.message, "1 file of 3.0 MiB is over this receiver's limit of 1.0 MiB");
+  assert.equal(checkMaxSize(offerOf(10 ** 12), undefined), undefined);
+  assert.equal(checkMaxSize(offerOf(0), 0), undefined);
+  assert.equal(checkMaxSize(offerOf(1), 0)?.code, 'TOO_LARGE');
+});
+
+test('free space: whole blocks per file plus one for its resume record; bytes already held count', () => {
+  // 1 byte takes a block; 4096 exactly one; 4097 two; plus a block each for .part.json
+  assert.equal(spaceNeeded(offerOf(1, 4096, 4097, 0), [], 4096), 4096 * (1 + 1 + 2 + 0) + 4 * 4096);
+  // resuming: only the missing 1000 bytes of the first file
+  assert.equal(spaceNeeded(offerOf(1_000_000), [999_000], 4096), 4096 + 4096);
+  const needed = spaceNeeded(offerOf(1_000_000, 5), [], 512);
+  assert.equal(checkFreeSpace(offerOf(1_000_000, 5), [], { available: needed, blockSize: 512 }), undefined);
+  const r = checkFreeSpace(offerOf(1_000_000, 5), [], { available: needed - 1, blockSize: 512 });
+  assert.equal(r?.code, 'NO_SPACE');
+  assert.equal(r!.message, `not enough disk space: 2 files need 979 KiB, 978 KiB free`);
+  assert.equal(
+    checkFreeSpace(offerOf(100), [], { available: 1500, blockSize: 1000 })?.message,
+    'not enough disk space: 1 file needs 2.0 KiB, 1.5 KiB free',
+  );
+  // what is already on disk is not asked for twice
+  assert.equal(checkFreeSpace(offerOf(1_000_000), [1_000_000 - 100], { available: 1024, blockSize: 512 }), undefined);
+});
+
+test('SIZE arguments: bytes, K/M/G/T (1024) and KB/MB/GB (1000); anything else is a usage error', () => {
+  const MiB = 1024 * 1024;
+  assert.equal(parseSize('500M'), 500 * MiB);
+  assert.equal(parseSize('2G'), 2 * 1024 * MiB);
+  assert.equal(parseSize('2g'), 2 * 1024 * MiB);
+  assert.equal(parseSize('1.5GiB'), 1.5 * 1024 * MiB);
+  assert.equal(parseSize('4096'), 4096);
+  assert.equal(parseSize('4096B'), 4096);
+  assert.equal(parseSize('1K'), 1024);
+  assert.equal(parseSize('10MB'), 10_000_000);
+  assert.equal(parseSize(' 3 T '), 3 * 1024 ** 4);
+  for (const bad of ['', 'M', '-1', '1e3', '5X', '2 GB extra', '0x10', '1.5.2K', '9'.repeat(20)]) {
+    assert.throws(() => parseSize(bad), (e: DropError) => e.code === 'DROP_USAGE', bad);
+  }
 });

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, stat, truncate, writeFile, utimes, mkdir } from 'node:fs/promises';
+import { open, readdir, readFile, stat, statfs, truncate, writeFile, utimes, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DropError, receiveFiles, sendFiles, type TransferEvent } from '../src/index.js';
+import { DropError, freeSpace, receiveFiles, sendFiles, type TransferEvent } from '../src/index.js';
 import { duplexPair } from './helpers/duplex.js';
 import { randomFile, sha256File, tempDir } from './helpers/files.js';
 
@@ -155,6 +155,51 @@ test('a declined offer fails the sender with DROP_REJECTED and writes nothing', 
   assert.equal(s.status === 'rejected' && (s.reason as DropError).code, 'DROP_REJECTED');
   assert.match((s as PromiseRejectedResult).reason.message, /too big/);
   assert.equal(r.status === 'rejected' && (r.reason as DropError).code, 'DROP_REJECTED');
+  assert.deepEqual(await readdir(dst), []);
+});
+
+/** Runs one transfer of `paths` and returns both sides' error codes (or 'ok'). */
+async function outcome(paths: string[], receive: Omit<Parameters<typeof receiveFiles>[1], 'sender'>): Promise<{ s: string; r: string; message: string }> {
+  const [x, y] = duplexPair();
+  const [s, r] = await Promise.allSettled([sendFiles(x, paths), receiveFiles(y, { sender: 'dev-a', ...receive })]);
+  const code = (p: PromiseSettledResult<unknown>): string => (p.status === 'fulfilled' ? 'ok' : (p.reason as DropError).code);
+  return { s: code(s), r: code(r), message: s.status === 'rejected' ? (s.reason as Error).message : '' };
+}
+
+test('maxBytes: an offer over the limit is refused with DROP_TOO_LARGE on both sides; one at the limit goes through', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'a.bin', 3000);
+  const b = await randomFile(src, 'b.bin', 2000);
+  const over = await outcome([a, b], { dir: dst, maxBytes: 4999 });
+  assert.deepEqual([over.s, over.r], ['DROP_TOO_LARGE', 'DROP_TOO_LARGE']);
+  assert.equal(over.message, "the receiver refused: 2 files of 5000 bytes is over this receiver's limit of 4999 bytes");
+  assert.deepEqual(await readdir(dst), [], 'nothing written, not even a .part');
+  const exact = await outcome([a, b], { dir: dst, maxBytes: 5000 });
+  assert.deepEqual([exact.s, exact.r], ['ok', 'ok']);
+  assert.deepEqual((await readdir(dst)).sort(), ['a.bin', 'b.bin']);
+});
+
+test('an offer larger than the free space of the target file system is refused with DROP_NO_SPACE', async (t) => {
+  const { src, dst } = await dirs(t);
+  // A sparse file bigger than the whole file system: it takes no room here and can never fit.
+  const fs = await statfs(dst);
+  assert.ok((await freeSpace(dst)) !== undefined, 'statfs works here (else the offer would be accepted)');
+  const huge = join(src, 'huge.img');
+  const fh = await open(huge, 'w');
+  await fh.truncate(fs.blocks * fs.bsize + 2 ** 30);
+  await fh.close();
+  const r = await outcome([huge], { dir: dst });
+  assert.deepEqual([r.s, r.r], ['DROP_NO_SPACE', 'DROP_NO_SPACE']);
+  assert.match(r.message, /^the receiver refused: not enough disk space: 1 file needs [\d.]+ [GT]iB, [\d.]+ [KMGT]?i?B free$/);
+  assert.deepEqual(await readdir(dst), [], 'nothing written, not even a .part');
+});
+
+test('decide can refuse with a reason code the sender gets (NOT_ALLOWED), writing nothing', async (t) => {
+  const { src, dst } = await dirs(t);
+  const a = await randomFile(src, 'a.bin', 10);
+  const r = await outcome([a], { dir: dst, decide: () => ({ code: 'NOT_ALLOWED', message: 'not you' }) });
+  assert.deepEqual([r.s, r.r], ['DROP_NOT_ALLOWED', 'DROP_NOT_ALLOWED']);
+  assert.equal(r.message, 'the receiver refused: not you');
   assert.deepEqual(await readdir(dst), []);
 });
 

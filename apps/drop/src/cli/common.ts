@@ -81,6 +81,7 @@ export function describeError(err: unknown): { code: string; exit: number; reaso
       case 'PEER_NOT_PAIRED':
       case 'NOT_FOUND':
       case 'AMBIGUOUS':
+      case 'DROP_NOT_ALLOWED':
         return { code, exit: ExitCode.NOT_PAIRED, reason: `${message}${hint}` };
       case 'DROP_USAGE':
       case 'BAD_MULTIADDR':

@@ -1,5 +1,8 @@
 // Output of the drop CLI: one JSON object per line on stdout with --json; otherwise short
 // human lines on stdout and progress on stderr.
+import { formatBytes } from '../bytes.js';
+
+export { formatBytes };
 
 export const ExitCode = {
   OK: 0,
@@ -32,18 +35,6 @@ export function makeOutput(json: boolean): Output {
       if (!json) process.stderr.write(`${text}\n`);
     },
   };
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Channel } from 'pairkit';
+import type { Channel, Device, Pairkit } from 'pairkit';
+import { parseSize } from '../bytes.js';
 import { receiveFiles } from '../transfer.js';
 import { DROP_PROTOCOL_ID, describeError, fail, interruptSignal, openChecked, peakRss, showProgress, type CommonOptions } from './common.js';
 import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
@@ -8,6 +9,29 @@ import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
 export interface ReceiveOptions extends CommonOptions {
   dir?: string;
   once?: boolean;
+  /** Only these devices may send (name, id or unique id prefix; repeatable). */
+  from?: string[];
+  /** Refuse offers larger than this in total (500M, 2G, bytes). */
+  maxSize?: string;
+}
+
+// Refusals the sender is told about; the transfer never started.
+const REFUSED = new Set(['DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE']);
+
+/** The devices --from names, resolved as `drop send <device>` resolves its device. */
+function resolveFrom(device: Pairkit, queries: string[]): Device[] {
+  const found = new Map<string, Device>();
+  for (const q of queries) {
+    try {
+      const d = device.resolveDevice(q);
+      found.set(d.deviceId, d);
+    } catch (err) {
+      const e = err as { code?: unknown; message?: unknown; hint?: unknown };
+      const hint = typeof e.hint === 'string' ? e.hint : 'see the paired devices with: pair list';
+      throw Object.assign(new Error(`--from ${q}: ${String(e.message)}`), { code: e.code, hint });
+    }
+  }
+  return [...found.values()];
 }
 
 /** `drop receive [--dir DIR]`: serves paired devices until interrupted (or one transfer with --once). */
@@ -16,8 +40,21 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
   const dir = resolve(opts.dir ?? '.');
   const interrupt = interruptSignal();
   const { signal, dispose } = interrupt;
-  const device = await openChecked(out, opts, interrupt, () => mkdir(dir, { recursive: true }));
+  let maxBytes: number | undefined;
+  const device = await openChecked(out, opts, interrupt, async () => {
+    if (opts.maxSize !== undefined) maxBytes = parseSize(opts.maxSize);
+    await mkdir(dir, { recursive: true });
+  });
   if (typeof device === 'number') return device;
+  let allowed: Device[] | undefined;
+  try {
+    if (opts.from !== undefined) allowed = resolveFrom(device, opts.from);
+  } catch (err) {
+    dispose();
+    await device.close();
+    return fail(out, err);
+  }
+  const allowedIds = allowed === undefined ? undefined : new Set(allowed.map((d) => d.deviceId));
   let exit: number = ExitCode.OK;
   let finishOnce: (() => void) | undefined;
   const onceDone = new Promise<void>((r) => (finishOnce = r));
@@ -28,13 +65,18 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
     const from = channel.device;
     const progress = new Progress(out);
     const show = showProgress(out, progress);
+    const isAllowed = allowedIds === undefined || allowedIds.has(from.deviceId);
     try {
       const files = await receiveFiles(channel, {
         dir,
         sender: from.deviceId,
         signal,
+        maxBytes,
+        // Told before anything is written; which devices we wait for stays private.
+        decide: isAllowed ? undefined : () => ({ code: 'NOT_ALLOWED', message: 'this receiver only accepts files from selected devices' }),
         onEvent: (e) => {
           if (e.type !== 'offer') return show(e);
+          if (!isAllowed) return;
           out.event(
             { event: 'offer', from: { deviceId: from.deviceId, name: from.name }, files: e.files.map((f) => ({ name: f.name, size: f.size })) },
             `${from.name} sends ${e.files.length} file(s): ${e.files.map((f) => `${f.name} (${formatBytes(f.size)})`).join(', ')}`,
@@ -52,11 +94,17 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
     } catch (err) {
       progress.done();
       const d = describeError(err);
-      out.event({ event: 'failed', code: d.code, reason: d.reason, from: from.deviceId });
-      if (!out.json) process.stderr.write(`drop: transfer from ${from.name} failed: ${d.reason}\n`);
-      exit = d.exit;
+      if (REFUSED.has(d.code)) {
+        out.event({ event: 'refused', code: d.code, reason: d.reason, from: { deviceId: from.deviceId, name: from.name } });
+        out.note(`drop: refused ${from.name} (${from.deviceId.slice(0, 8)}): ${d.reason}`);
+      } else {
+        out.event({ event: 'failed', code: d.code, reason: d.reason, from: from.deviceId });
+        if (!out.json) process.stderr.write(`drop: transfer from ${from.name} failed: ${d.reason}\n`);
+      }
+      if (isAllowed) exit = d.exit;
     } finally {
-      if (opts.once === true) finishOnce?.();
+      // A device --from leaves out does not use up --once: we keep waiting for the right one.
+      if (opts.once === true && isAllowed) finishOnce?.();
     }
   };
 
@@ -70,9 +118,21 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
       queue = run.catch(() => {});
       return run;
     });
+    const limits = [
+      ...(allowed === undefined ? [] : [`only from ${allowed.map((d) => `${d.name} (${d.deviceId.slice(0, 8)})`).join(', ')}`]),
+      ...(maxBytes === undefined ? [] : [`up to ${formatBytes(maxBytes)} per transfer`]),
+    ];
     out.event(
-      { event: 'listening', deviceId: device.identity.deviceId, name: device.identity.name, addrs: device.addresses, dir },
-      `receiving into ${dir} as ${device.identity.name} (${device.identity.deviceId.slice(0, 8)}); Ctrl-C to stop`,
+      {
+        event: 'listening',
+        deviceId: device.identity.deviceId,
+        name: device.identity.name,
+        addrs: device.addresses,
+        dir,
+        ...(allowed === undefined ? {} : { from: allowed.map((d) => ({ deviceId: d.deviceId, name: d.name })) }),
+        ...(maxBytes === undefined ? {} : { maxBytes }),
+      },
+      `receiving into ${dir} as ${device.identity.name} (${device.identity.deviceId.slice(0, 8)})${limits.map((l) => `; ${l}`).join('')}; Ctrl-C to stop`,
     );
     out.note(`listening on ${device.addresses.join(' ')}`);
     const interrupted = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));

@@ -1,4 +1,4 @@
-import { DropError } from '../errors.js';
+import { DropError, type DropErrorCode } from '../errors.js';
 
 // Strict validation of the JSON control messages: unknown keys and wrong types are protocol
 // errors, so a peer cannot smuggle surprises into the file system layer.
@@ -116,8 +116,43 @@ export function isSha256Hex(v: unknown): v is string {
   return typeof v === 'string' && SHA256_HEX.test(v);
 }
 
+// The peer's words end up on our terminal: no control characters (escape sequences).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 export function parseErrorBody(o: Record<string, unknown>): { code: string; message: string } {
-  const code = typeof o.code === 'string' ? o.code.slice(0, 64) : 'UNKNOWN';
-  const message = typeof o.message === 'string' ? o.message.slice(0, 500) : '';
+  const code = typeof o.code === 'string' ? o.code.slice(0, 64).replace(CONTROL, '?') : 'UNKNOWN';
+  const message = typeof o.message === 'string' ? o.message.slice(0, 500).replace(CONTROL, '?') : '';
   return { code, message };
+}
+
+/**
+ * Why a receiver turns an offer down: the `code` of a REJECT frame. A receiver may send a code
+ * this version does not know; the sender treats it as DECLINED (still DROP_REJECTED), so new
+ * reasons need no new protocol version.
+ */
+export type RejectCode =
+  /** No particular reason (the user or the app said no). */
+  | 'DECLINED'
+  /** The receiver only accepts files from other devices. */
+  | 'NOT_ALLOWED'
+  /** The offer's total size is over the receiver's limit. */
+  | 'TOO_LARGE'
+  /** The receiver's file system lacks room for the offer. */
+  | 'NO_SPACE';
+
+const REJECT_ERRORS: Record<RejectCode, DropErrorCode> = {
+  DECLINED: 'DROP_REJECTED',
+  NOT_ALLOWED: 'DROP_NOT_ALLOWED',
+  TOO_LARGE: 'DROP_TOO_LARGE',
+  NO_SPACE: 'DROP_NO_SPACE',
+};
+
+export function isRejectCode(v: unknown): v is RejectCode {
+  return typeof v === 'string' && Object.hasOwn(REJECT_ERRORS, v);
+}
+
+/** The DropError code both ends report for a REJECT with `code` (unknown codes: DROP_REJECTED). */
+export function rejectErrorCode(code: string): DropErrorCode {
+  return isRejectCode(code) ? REJECT_ERRORS[code] : 'DROP_REJECTED';
 }

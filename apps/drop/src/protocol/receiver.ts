@@ -2,7 +2,18 @@ import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
 import { DropError } from '../errors.js';
 import { failureActions, feedFrames } from './core.js';
 import { FrameDecoder, FrameType, encodeControl, parseControl, type Frame } from './frames.js';
-import { isSha256Hex, isSize, parseErrorBody, parseIndexed, parseOffer, type Offer, type OfferedFile } from './messages.js';
+import {
+  isRejectCode,
+  isSha256Hex,
+  isSize,
+  parseErrorBody,
+  parseIndexed,
+  parseOffer,
+  rejectErrorCode,
+  type Offer,
+  type OfferedFile,
+  type RejectCode,
+} from './messages.js';
 
 /** What the receiver core asks its IO adapter to do, in order. */
 export type ReceiverAction =
@@ -78,13 +89,18 @@ export class DropReceiver {
     return [{ type: 'send', bytes: encodeControl(FrameType.ACCEPT, { window: this.#window, files }) }];
   }
 
-  /** Turns the offer down; the sender gets DROP_REJECTED. */
-  reject(message: string): ReceiverAction[] {
+  /**
+   * Turns the offer down with a reason; both ends then report the same error code
+   * (DECLINED: DROP_REJECTED, NOT_ALLOWED: DROP_NOT_ALLOWED, TOO_LARGE: DROP_TOO_LARGE,
+   * NO_SPACE: DROP_NO_SPACE). Nothing of the offer was written, and nothing will be.
+   */
+  reject(message: string, code: RejectCode = 'DECLINED'): ReceiverAction[] {
     if (this.#state !== 'deciding') throw new Error('reject() without a pending offer');
+    if (!isRejectCode(code)) throw new Error(`unknown reject code ${String(code)}`);
     this.#state = 'failed';
     return [
-      { type: 'send', bytes: encodeControl(FrameType.REJECT, { code: 'DECLINED', message }) },
-      { type: 'error', error: new DropError('DROP_REJECTED', message) },
+      { type: 'send', bytes: encodeControl(FrameType.REJECT, { code, message }) },
+      { type: 'error', error: new DropError(rejectErrorCode(code), message) },
     ];
   }
 

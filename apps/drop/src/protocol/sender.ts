@@ -2,7 +2,17 @@ import { createHash, type Hash } from 'node:crypto';
 import { DropError } from '../errors.js';
 import { failureActions, feedFrames } from './core.js';
 import { FrameDecoder, FrameType, encodeControl, encodeFrame, parseControl, type Frame } from './frames.js';
-import { PROTOCOL_VERSION, checkFileName, isSize, parseAccept, parseErrorBody, parseIndexed, type Accept, type OfferedFile } from './messages.js';
+import {
+  PROTOCOL_VERSION,
+  checkFileName,
+  isSize,
+  parseAccept,
+  parseErrorBody,
+  parseIndexed,
+  rejectErrorCode,
+  type Accept,
+  type OfferedFile,
+} from './messages.js';
 
 /** What the sender core asks its IO adapter to do, in order. */
 export type SenderAction =
@@ -116,7 +126,7 @@ export class DropSender {
 
   #fail(err: unknown, tell = true): SenderAction[] {
     this.#state = 'failed';
-    return failureActions(err, tell, ['DROP_REMOTE_ERROR', 'DROP_REJECTED', 'DROP_CLOSED']);
+    return failureActions(err, tell, ['DROP_REMOTE_ERROR', 'DROP_REJECTED', 'DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE', 'DROP_CLOSED']);
   }
 
   #frame(frame: Frame, out: SenderAction[]): void {
@@ -131,7 +141,9 @@ export class DropSender {
       }
       case FrameType.REJECT: {
         const e = parseErrorBody(body);
-        throw new DropError('DROP_REJECTED', `the receiver declined: ${e.message || e.code}`);
+        const code = rejectErrorCode(e.code);
+        const verb = code === 'DROP_REJECTED' ? 'declined' : 'refused';
+        throw new DropError(code, `the receiver ${verb}: ${e.message || e.code}`);
       }
       case FrameType.CREDIT: {
         if (this.#accept === undefined) throw new DropError('DROP_PROTOCOL', 'CREDIT before ACCEPT');
