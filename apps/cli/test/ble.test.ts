@@ -1,6 +1,7 @@
 // `pair ble ...` as real child processes on a real `pair sim` server: passkey pairing with
 // --mitm, numeric comparison with --yes, a wrong passkey, bonds listed, reconnect with the bond,
-// forget, BTSnoop captures (--btsnoop). The JSON lines are the ones the SMP issue specifies.
+// forget, advertise --security-request (pair, then the bond; a bond below --mitm refused),
+// BTSnoop captures (--btsnoop). The JSON lines are the ones the SMP issue specifies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -101,7 +102,7 @@ test('pair ble: passkey with --mitm, bonds, reconnect with the bond, forget', as
   // Second connection: encrypted with the stored bond, no pairing.
   const again = await pairOnce(t, hci, a, b, [], []);
   assert.equal(again.centralExit.code, 0, again.centralExit.stderr);
-  assert.deepEqual(again.central.lines.find((l) => l.event === 'encrypted'), { event: 'encrypted', address: r.address, level: 4, keySize: 16, bond: true });
+  assert.deepEqual(again.central.lines.find((l) => l.event === 'encrypted'), { event: 'encrypted', address: r.address, level: 4, keySize: 16, sc: true, mitm: true, bond: true });
   assert.equal(again.central.lines.some((l) => l.event === 'paired'), false);
 
   const forget = start(t, ['--home', b, 'ble', 'forget', r.address]);
@@ -176,6 +177,72 @@ test('pair ble pair: a bond weaker than --mitm is not used; the devices pair aga
   await bonds.done;
   assert.equal(bonds.lines.length, 1);
   assert.equal(bonds.lines[0].mitm, true, 'the stronger bond replaced the old one');
+});
+
+/** `pair ble bonds --json` of a home: its bond lines. */
+async function bondsOf(t: TestContext, home: string): Promise<Record<string, unknown>[]> {
+  const bonds = start(t, ['--home', home, 'ble', 'bonds']);
+  const done = await bonds.done;
+  assert.equal(done.code, 0, done.stderr);
+  return bonds.lines;
+}
+
+test('pair ble advertise --security-request: the first connection pairs and bonds, the second is encrypted with the bond', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const capture = join(a, 'peripheral.btsnoop');
+  const adv = ['--security-request', '--io', 'display', '--mitm', '--passkey', '246810', '--btsnoop', capture];
+  const first = await pairOnce(t, hci, a, b, adv, ['--io', 'keyboard', '--mitm', '--passkey', '246810']);
+  assert.equal(first.advExit.code, 0, first.advExit.stderr);
+  assert.equal(first.centralExit.code, 0, first.centralExit.stderr);
+  // The advertiser sent an SMP Security Request (0x0B) asking for bonding + MITM.
+  const request = (await readBtsnoop(capture)).map((x) => (x.direction === 'sent' ? l2cap(x.packet) : undefined)).find((x) => x?.cid === 0x0006 && x.payload[0] === 0x0b);
+  assert.ok(request, 'a Security Request in the advertiser\'s capture');
+  assert.equal(request.payload[1] & 0x07, 0x05, 'AuthReq: bonding, MITM');
+  const centralAddress = String(first.adv.lines.find((l) => l.event === 'connected')?.address);
+  assert.deepEqual(first.adv.lines.find((l) => l.event === 'paired'), { event: 'paired', address: centralAddress, sc: true, mitm: true, bonded: true });
+  assert.deepEqual(first.central.lines.find((l) => l.event === 'paired'), { event: 'paired', address: first.address, sc: true, mitm: true, bonded: true });
+  assert.equal(first.adv.lines.some((l) => l.event === 'failed'), false);
+
+  // Both homes hold one bond with the other, MITM-protected, no key material printed.
+  const [peripheralBonds, centralBonds] = [await bondsOf(t, a), await bondsOf(t, b)];
+  for (const [bonds, peer] of [[peripheralBonds, centralAddress], [centralBonds, first.address]] as const) {
+    assert.equal(bonds.length, 1, JSON.stringify(bonds));
+    assert.equal(bonds[0].event, 'bond');
+    assert.equal(bonds[0].address, peer);
+    assert.equal(bonds[0].sc, true);
+    assert.equal(bonds[0].mitm, true);
+    assert.equal(bonds[0].keySize, 16);
+    assert.equal(/ltk|"key"/i.test(JSON.stringify(bonds[0])), false, 'no key material printed');
+  }
+
+  // Second connection: the central answers with the bond; the advertiser's run ends with it, exit 0.
+  const second = await pairOnce(t, hci, a, b, ['--security-request', '--io', 'display', '--mitm'], ['--io', 'keyboard', '--mitm']);
+  assert.equal(second.advExit.code, 0, second.advExit.stderr);
+  assert.equal(second.centralExit.code, 0, second.centralExit.stderr);
+  assert.deepEqual(second.adv.lines.find((l) => l.event === 'encrypted'), { event: 'encrypted', address: centralAddress, level: 4, keySize: 16, sc: true, mitm: true, bond: true });
+  assert.equal(second.adv.lines.find((l) => l.event === 'encrypted')?.bond, true);
+  for (const c of [second.adv, second.central]) {
+    assert.equal(c.lines.some((l) => l.event === 'paired' || l.event === 'passkey' || l.event === 'failed'), false, JSON.stringify(c.lines));
+  }
+  // Still one bond each, the same ones.
+  assert.deepEqual(await bondsOf(t, a), peripheralBonds);
+  assert.deepEqual(await bondsOf(t, b), centralBonds);
+});
+
+test('pair ble advertise --security-request --mitm: a central that encrypts with a Just Works bond is refused (INSUFFICIENT_SECURITY, exit 4)', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const first = await pairOnce(t, hci, a, b, ['--security-request', '--io', 'none'], ['--io', 'none']);
+  assert.equal(first.advExit.code, 0, first.advExit.stderr);
+  assert.equal(first.adv.lines.find((l) => l.event === 'paired')?.mitm, false);
+  // The central (no --mitm) takes its bond as good enough; the advertiser now requires MITM.
+  const second = await pairOnce(t, hci, a, b, ['--security-request', '--io', 'display', '--mitm'], ['--io', 'none']);
+  assert.equal(second.advExit.code, 4, second.advExit.stderr);
+  assert.deepEqual(second.adv.lines.find((l) => l.event === 'failed'), { event: 'failed', reason: 'INSUFFICIENT_SECURITY', missing: ['mitm'] });
+  assert.equal(second.adv.lines.find((l) => l.event === 'encrypted')?.level, 2, 'encrypted, at level 2 only');
+  assert.equal(second.central.lines.find((l) => l.event === 'encrypted')?.bond, true);
+  assert.equal((await bondsOf(t, a))[0].mitm, false, 'the old bond is kept as it was');
 });
 
 /** An H4 ACL packet's L2CAP channel id and payload (single-fragment PDUs, as SMP's are). */

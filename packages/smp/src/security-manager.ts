@@ -168,7 +168,7 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
    */
   pair(signal?: AbortSignal): Promise<PairingResult> {
     if (this.link.role === 'peripheral') {
-      return this.requestSecurity(signal).then((o) => {
+      return this.#requestSecurity(signal, true).then((o) => {
         if (o.type === 'paired') return o.result;
         throw new SmpSecurityError('ENCRYPTED_WITH_BOND', 'the central encrypted the link with its bond instead of pairing', { encryption: o.encryption });
       });
@@ -195,11 +195,19 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
    * Other rejections: SmpError (the pairing failed, or Pairing Failed as the answer),
    * SmpSecurityError ENCRYPTION_FAILED (no matching key, MIC failure), SmpUsageError SMP_TIMEOUT
    * (no answer within the SMP timeout, 30 s), CLOSED (link gone), or the signal's reason.
+   * A link already encrypted at a level that meets our requirements resolves at once, with
+   * nothing sent ({ type: 'encrypted' }, `fromBond` telling how it got there).
    */
   requestSecurity(signal?: AbortSignal): Promise<SecurityOutcome> {
+    return this.#requestSecurity(signal, false);
+  }
+
+  #requestSecurity(signal: AbortSignal | undefined, always: boolean): Promise<SecurityOutcome> {
     this.#assertOpen();
     if (this.link.role !== 'peripheral') throw new SmpUsageError('NOT_PERIPHERAL', 'only the peripheral sends a Security Request');
     signal?.throwIfAborted();
+    const level = this.link.encrypted ? this.#level : undefined;
+    if (!always && level && !this.core.pairing && this.#shortfall(level).length === 0) return Promise.resolve({ type: 'encrypted', encryption: level });
     const actions = this.core.start(this.#now()); // throws if pairing or timed out on this link
     const p = new Promise<SecurityOutcome>((resolve, reject) => {
       const onAbort = () => {

@@ -189,3 +189,53 @@ test('ble-host: a wrong passkey fails on both stacks with CONFIRM_VALUE_FAILED a
   assert.equal(us.registry.listBonds().length, 0);
   assert.equal(ourLink.encrypted, false);
 });
+
+test('ble-host central answers our Security Request by encrypting with its bond; asked for MITM with that Just Works bond, it pairs', async (t) => {
+  const { us, transport, them } = await setup(t);
+  const mgr = managerFor(us, { ioCapability: Io.NoInputNoOutput });
+  t.after(() => mgr.close());
+  /** ble-host connects to us; resolves with both ends once our SecurityManager is attached. */
+  const reconnect = async (m = mgr): Promise<{ sm: SecurityManager; theirConn: BleConnection }> => {
+    const ready = new Promise<SecurityManager>((resolve) => us.host.once('connection', (l) => resolve(m.attach(l))));
+    await us.host.startAdvertising({});
+    const theirConn = await connect(them, 'random', us.host.address);
+    return { sm: await ready, theirConn };
+  };
+  const hangUp = (conn: BleConnection) => new Promise<void>((resolve) => (conn.once('disconnect', () => resolve()), conn.disconnect()));
+
+  // Bond: ble-host pairs with us (SC Just Works).
+  const first = await reconnect();
+  const ours = new Promise<PairingResult>((resolve, reject) => (first.sm.once('pairingComplete', resolve), first.sm.once('pairingFailed', reject)));
+  const theirs = outcome(first.theirConn);
+  first.theirConn.smp.sendPairingRequest({ ioCap: Io.NoInputNoOutput, bondingFlags: 1, mitm: false, sc: true });
+  assert.ok((await theirs).ok);
+  assert.equal((await ours).authenticated, false);
+  await hangUp(first.theirConn);
+
+  // Reconnect: our Security Request (no MITM asked) is answered with ble-host's stored LTK.
+  const second = await reconnect();
+  const theirEnc = encrypted(second.theirConn);
+  let theyPaired = false;
+  second.theirConn.smp.on('pairingComplete', () => (theyPaired = true));
+  const o = await second.sm.requestSecurity(AbortSignal.timeout(20_000));
+  assert.deepEqual(o, { type: 'encrypted', encryption: { securityLevel: 2, keySize: 16, authenticated: false, secureConnections: true, fromBond: true } });
+  assert.equal((await theirEnc).status, 0);
+  assert.equal(second.theirConn.smp.isEncrypted, true);
+  assert.equal(theyPaired, false);
+  await hangUp(second.theirConn);
+
+  // We now require MITM: ble-host sees the MITM bit, finds its bond too weak and pairs (we show a passkey, it types).
+  const strict = managerFor(us, { ioCapability: Io.DisplayOnly, mitm: true, mitmRequired: true });
+  t.after(() => strict.close());
+  const third = await reconnect(strict);
+  third.theirConn.smp.on('pairingRequest', (_req: unknown, cb: (f: object) => void) => cb({ ioCap: Io.KeyboardOnly, bondingFlags: 1, mitm: true, sc: true }));
+  users(third.sm, third.theirConn);
+  const theirs3 = outcome(third.theirConn);
+  const o3 = await third.sm.requestSecurity(AbortSignal.timeout(20_000));
+  assert.ok((await theirs3).ok);
+  assert.equal(o3.type, 'paired');
+  assert.equal(o3.type === 'paired' && o3.result.model, 'PasskeyEntry');
+  assert.equal(o3.type === 'paired' && o3.result.securityLevel, 4);
+  assert.equal(us.registry.getBond(transport.controller.address)?.authenticated, true);
+  await hangUp(third.theirConn);
+});

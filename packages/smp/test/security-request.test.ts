@@ -69,6 +69,9 @@ for (const mitm of [false, true]) {
     assert.equal(psm.core.securityRequested, false);
     assert.equal(psm.core.deadline, undefined);
     assert.equal(psm.core.state, 'idle');
+    // Asked again on the encrypted link: nothing to request, same answer at once.
+    assert.deepEqual(await psm.requestSecurity(), outcome);
+    assert.equal(psm.core.securityRequested, false, 'no second Security Request sent');
   });
 }
 

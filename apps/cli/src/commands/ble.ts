@@ -4,7 +4,7 @@ import readline from 'node:readline/promises';
 import { Command, Option } from 'commander';
 import { HciHost, openTransport, type AdvertisementReport, type HciConnection } from '@pairkit/hci';
 import {
-  IoCapability, SmpError, SmpManager, SmpUsageError, PairingFailedReason,
+  IoCapability, SmpError, SmpManager, SmpSecurityError, SmpUsageError, PairingFailedReason,
   type IoCapabilityValue, type PairingResult, type SecurityManager, type EncryptInfo,
 } from '@pairkit/smp';
 import type { CliContext } from '../util/context.js';
@@ -15,7 +15,7 @@ import { subcommandWord } from '../util/commands.js';
 import { addBtsnoopOption, openBtsnoop, tapped } from '../util/btsnoop.js';
 
 exitCodeMappers.push((e) => {
-  if (e instanceof SmpError) return ExitCode.PAIRING_FAILED;
+  if (e instanceof SmpError || e instanceof SmpSecurityError) return ExitCode.PAIRING_FAILED;
   if (e instanceof SmpUsageError && e.code === 'SMP_TIMEOUT') return ExitCode.TIMEOUT;
   if (e instanceof SmpUsageError && e.code === 'INVALID_ADDRESS') return ExitCode.USAGE; // a typo in ADDRESS
   return undefined;
@@ -127,7 +127,7 @@ function attachUser(ctx: CliContext, sm: SecurityManager, o: BleOptions, address
       () => `Paired with ${address}: ${r.secureConnections ? 'LE Secure Connections' : 'legacy'}, ${r.model}, ${r.authenticated ? 'MITM-protected' : 'no MITM protection'}, ${r.bonded ? 'bonded' : 'not bonded'}`);
   });
   sm.on('encrypt', (i: EncryptInfo) => {
-    out.result({ event: 'encrypted', address, level: i.securityLevel, keySize: i.keySize, bond: i.fromBond },
+    out.result({ event: 'encrypted', address, level: i.securityLevel, keySize: i.keySize, sc: i.secureConnections, mitm: i.authenticated, bond: i.fromBond },
       () => `Link to ${address} encrypted (security level ${i.securityLevel}, ${i.keySize}-octet key${i.fromBond ? ', stored bond' : ''})`);
   });
   sm.on('pairingFailed', (e) => out.result({ event: 'failed', reason: e.code }, () => `Pairing failed: ${e.code}`));
@@ -197,8 +197,19 @@ export async function register(program: Command, ctx: CliContext, args: readonly
           const address = m.resolveIdentity(conn.info.peerAddress)?.address ?? conn.info.peerAddress;
           ctx.output.result({ event: 'connected', address }, () => `Central ${address} connected`);
           attachUser(ctx, sm, o, address);
-          if (o.securityRequest) sm.pair().catch(() => {});
-          if (o.once) {
+          if (o.securityRequest) {
+            // Settles with the central's answer: a pairing, or encryption with its bond.
+            sm.requestSecurity(ctx.signal).then(
+              () => o.once && finish(),
+              (e: unknown) => {
+                if (e instanceof SmpSecurityError) {
+                  ctx.output.result({ event: 'failed', reason: e.code, missing: e.missing.length > 0 ? e.missing : undefined },
+                    () => `Security Request not met: ${e.code}${e.missing.length > 0 ? ` (the bond lacks ${e.missing.join(', ')})` : ''}`);
+                }
+                if (o.once) finish(ctx.signal.aborted ? undefined : e);
+              },
+            );
+          } else if (o.once) {
             sm.once('pairingComplete', () => finish());
             sm.once('pairingFailed', (e) => finish(e));
             sm.once('timeout', () => finish(new SmpUsageError('SMP_TIMEOUT', 'SMP timed out')));
@@ -231,7 +242,9 @@ export async function register(program: Command, ctx: CliContext, args: readonly
       } finally {
         progress.stop();
       }
-      const sm = m.attach(conn);
+      // We encrypt or pair right away, which also answers a peripheral's Security Request: the
+      // SecurityManager does not answer it a second time on its own.
+      const sm = m.attach(conn, { autoSecurityRequest: false });
       attachUser(ctx, sm, o, m.resolveIdentity(addr)?.address ?? addr);
       // A bond is used unless it is weaker than what this run demands.
       const bond = m.isPaired(addr) ? (await ctx.openRegistry()).getBond(m.resolveIdentity(addr)!.address) : undefined;
