@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DropProcess, runDrop, type DropEvent } from './helpers/proc.js';
@@ -20,6 +20,9 @@ describe('drop between two processes', { timeout: 240_000 }, () => {
   let homeS: string;
   let homeU: string;
   let homeX: string;
+  let homeO: string;
+  let senderId: string;
+  let otherId: string;
   let bigFile: string;
   let bigHash: string;
   const running: DropProcess[] = [];
@@ -41,8 +44,10 @@ describe('drop between two processes', { timeout: 240_000 }, () => {
     homeS = join(root, 'home-s');
     homeU = join(root, 'home-u');
     homeX = join(root, 'home-x');
-    await pairHomes(homeR, 'receiver', homeS, 'sender');
+    homeO = join(root, 'home-o');
+    senderId = (await pairHomes(homeR, 'receiver', homeS, 'sender')).b;
     await pairHomes(homeR, 'receiver', homeX, 'ex-friend');
+    otherId = (await pairHomes(homeR, 'receiver', homeO, 'other')).b;
     bigFile = join(root, 'big.bin');
     bigHash = await generateFile(bigFile, BIG);
   });
@@ -64,6 +69,98 @@ describe('drop between two processes', { timeout: 240_000 }, () => {
     assert.match(s.stdout, /--json/);
     const bad = await runDrop(['send']);
     assert.equal(bad.code, 2);
+    const rh = await runDrop(['receive', '--help']);
+    assert.equal(rh.code, 0);
+    for (const word of ['--from <device>', '--max-size <size>', 'DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE']) assert.ok(rh.stdout.includes(word), word);
+  });
+
+  test('receive --from and --max-size: other devices and large offers are refused, the sender is told why, nothing is written', async () => {
+    const out = join(root, 'out-limits');
+    await mkdir(out);
+    // by id prefix and by name, repeated
+    const r = receiver(out, ['--from', senderId.slice(0, 8), '--from', 'other', '--max-size', '1K']);
+    const addr = await addressOf(r);
+    const listening = r.events.find((e) => e.event === 'listening')!;
+    assert.deepEqual(listening.from, [
+      { deviceId: senderId, name: 'sender' },
+      { deviceId: otherId, name: 'other' },
+    ]);
+    assert.equal(listening.maxBytes, 1024);
+    const fits = await randomFile(root, 'fits.bin', 1024);
+    const over = await randomFile(root, 'over.bin', 1025);
+
+    const ok = await runDrop(['send', 'receiver', fits, '--home', homeS, ...common, '--bootstrap', addr]);
+    assert.equal(ok.code, 0, ok.stderr);
+
+    const large = await runDrop(['send', 'receiver', over, '--home', homeO, ...common, '--bootstrap', addr]);
+    assert.equal(large.code, 4, large.stderr);
+    const tooLarge = large.events.find((e) => e.event === 'failed')!;
+    assert.equal(tooLarge.code, 'DROP_TOO_LARGE');
+    assert.equal(tooLarge.reason, "the receiver refused: 1 file of 1025 bytes is over this receiver's limit of 1024 bytes");
+    const seen = await r.waitFor((e) => e.event === 'refused' && e.code === 'DROP_TOO_LARGE', 'the receiver reports the refusal');
+    assert.deepEqual(seen.from, { deviceId: otherId, name: 'other' });
+
+    const stranger = await runDrop(['send', 'receiver', fits, '--home', homeX, ...common, '--bootstrap', addr]);
+    assert.equal(stranger.code, 3, stranger.stderr);
+    const notAllowed = stranger.events.find((e) => e.event === 'failed')!;
+    assert.equal(notAllowed.code, 'DROP_NOT_ALLOWED');
+    assert.equal(notAllowed.reason, 'the receiver refused: this receiver only accepts files from selected devices');
+    const refused = await r.waitFor((e) => e.event === 'refused' && e.code === 'DROP_NOT_ALLOWED', 'the receiver reports the refusal');
+    assert.equal((refused.from as { name: string }).name, 'ex-friend');
+    // the receiver did not even show what ex-friend offered
+    assert.deepEqual(r.events.filter((e) => e.event === 'offer').map((e) => (e.from as { name: string }).name), ['sender', 'other']);
+
+    assert.deepEqual(await readdir(out), ['fits.bin'], 'refused offers left nothing, not even a .part');
+    r.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+  });
+
+  test('receive refuses an offer larger than the free disk space; a device --from leaves out does not use up --once', async (t) => {
+    const out = join(root, 'out-space');
+    await mkdir(out);
+    // A sparse file larger than the whole file system: no room taken here, and it can never fit.
+    const fs = await statfs(out);
+    const huge = join(root, 'huge.img');
+    const fh = await open(huge, 'w');
+    await fh.truncate(fs.blocks * fs.bsize + 2 ** 30);
+    await fh.close();
+    t.after(() => rm(huge, { force: true }));
+
+    const r = receiver(out, ['--once', '--from', 'sender']);
+    const addr = await addressOf(r);
+    // without --json: the refusal and its reason on stderr
+    const file = await randomFile(root, 'hi.txt', 10);
+    const stranger = await runDrop(['send', 'receiver', file, '--home', homeX, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', addr]);
+    assert.equal(stranger.code, 3);
+    assert.match(stranger.stderr, /^drop: the receiver refused: this receiver only accepts files from selected devices$/m);
+    await r.waitFor((e) => e.event === 'refused', 'the receiver reports the refusal');
+
+    // still serving (--once waits for sender): this offer is the one that ends it
+    const s = await runDrop(['send', 'receiver', huge, '--home', homeS, ...common, '--bootstrap', addr]);
+    assert.equal(s.code, 4, s.stderr);
+    const f = s.events.find((e) => e.event === 'failed')!;
+    assert.equal(f.code, 'DROP_NO_SPACE');
+    assert.match(String(f.reason), /^the receiver refused: not enough disk space: 1 file needs [\d.]+ [GT]iB, [\d.]+ [KMGT]?i?B free$/);
+    assert.equal(await r.exited, 4);
+    assert.deepEqual(r.events.filter((e) => e.event === 'refused').map((e) => e.code), ['DROP_NOT_ALLOWED', 'DROP_NO_SPACE']);
+    assert.deepEqual(await readdir(out), [], 'nothing written, not even a .part');
+  });
+
+  test('receive: an unknown --from device and a bad --max-size are errors before listening', async () => {
+    const out = join(root, 'out-bad-args');
+    const unknown = await runDrop(['receive', '--home', homeR, '--dir', out, ...common, '--from', 'sender', '--from', 'nosuch']);
+    assert.equal(unknown.code, 3);
+    const f = unknown.events.find((e) => e.event === 'failed')!;
+    assert.equal(f.code, 'NOT_PAIRED');
+    assert.match(String(f.reason), /^--from nosuch: no paired device "nosuch" \(see the paired devices with: pair list\)$/);
+    assert.equal(unknown.events.some((e) => e.event === 'listening'), false);
+    const human = await runDrop(['receive', '--home', homeR, '--dir', out, '--no-mdns', '--from', 'nosuch']);
+    assert.equal(human.code, 3);
+    assert.match(human.stderr, /^drop: --from nosuch: no paired device "nosuch"/m);
+    const size = await runDrop(['receive', '--home', homeR, '--dir', out, ...common, '--max-size', '12 apples']);
+    assert.equal(size.code, 2);
+    assert.equal(size.events.find((e) => e.event === 'failed')!.code, 'DROP_USAGE');
+    assert.match(String(size.events.find((e) => e.event === 'failed')!.reason), /bad size "12 apples"/);
   });
 
   test('bad file arguments are usage errors (exit 2) before any connection', async () => {

@@ -32,7 +32,8 @@ export class DropProcess {
       });
     });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(signal === null ? code : null)));
+    // 'close', not 'exit': by then every line the process printed has been read.
+    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve(signal === null ? code : null)));
   }
 
   /** The first event (already seen or to come) matching `pred`; fails if the process exits first. */
