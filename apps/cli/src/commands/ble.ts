@@ -180,7 +180,7 @@ export async function register(program: Command, ctx: CliContext, args: readonly
     .description('advertise and accept connections; pair or encrypt as the peripheral, until Ctrl-C (or --once)')
     .option('--name <name>', 'device name to advertise (default: our registry name)')
     .option('--once', 'exit after the first pairing or encryption (or its failure)')
-    .option('--security-request', 'ask each central to pair/encrypt (Security Request) when it connects')
+    .option('--security-request', 'ask each central to pair or encrypt (Security Request) when it connects; --once exits with its answer')
     .action(async (o: BleOptions & { name?: string; once?: boolean; securityRequest?: boolean }) => {
       const registry = await ctx.openRegistry();
       const m = await manager(ctx, o); // validates the options before any IO
