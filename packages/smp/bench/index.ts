@@ -64,12 +64,17 @@ async function oursSetup(air: SimAir, dirs: string[], inMemory = false) {
   const b = await node('b');
   const cm = new SmpManager({ ioCapability: Io.NoInputNoOutput, registry: inMemory ? memoryStore(a.registry) : a.registry });
   const pm = new SmpManager({ ioCapability: Io.NoInputNoOutput, registry: inMemory ? memoryStore(b.registry) : b.registry });
-  const once = async (pair = true) => {
+  /** One connection: pair (default), nothing ('link'), or the peripheral's Security Request answered with the bond ('bond'). */
+  const once = async (mode: 'pair' | 'link' | 'bond' = 'pair') => {
     await b.host.startAdvertising({});
     const [cl, pl] = await Promise.all([a.host.connect(b.host.address, { addressType: 1 }), b.host.accept()]);
-    if (pair) {
+    if (mode === 'pair') {
       pm.attach(pl);
       await cm.attach(cl).pair();
+    } else if (mode === 'bond') {
+      cm.attach(cl);
+      const o = await pm.requestSecurity(pl);
+      if (o.type !== 'encrypted') throw new Error(`expected encryption with the bond, got ${o.type}`);
     }
     await cl.disconnect();
   };
@@ -175,7 +180,7 @@ async function main() {
       rounds.ours.push(await measure(N / 2, () => ours.once()));
       rounds.mem.push(await measure(N / 2, () => oursMem.once()));
       rounds.theirs.push(await measure(N / 2, () => theirs.once()));
-      rounds.oursLink.push(await measure(N / 2, () => ours.once(false)));
+      rounds.oursLink.push(await measure(N / 2, () => ours.once('link')));
       rounds.theirsLink.push(await measure(N / 2, () => theirs.once(false)));
     }
     // The median round: other processes on a shared machine inflate some rounds, not all.
@@ -191,6 +196,11 @@ async function main() {
     console.log(`  ble-host npm (bonds in its file storage)         ${ms(b.cpuUs)} ms  ${ms(b.cpuUs - bl.cpuUs)} ms  ${b.wallMs.toFixed(2).padStart(6)} ms`);
     console.log(`  connect + disconnect alone: pairkit ${ms(ol.cpuUs)} ms, ble-host ${ms(bl.cpuUs)} ms`);
     console.log(`  pairing CPU ratio pairkit / ble-host: ${((o.cpuUs - ol.cpuUs) / (b.cpuUs - bl.cpuUs)).toFixed(2)} with SQLite bonds, ${((m.cpuUs - ol.cpuUs) / (b.cpuUs - bl.cpuUs)).toFixed(2)} with in-memory bonds (target <= 1.00)`);
+    // Reconnect of a bonded pair: the peripheral's Security Request, the central's encryption with the bond.
+    const sr: Figure[] = [];
+    for (let i = 0; i < ROUNDS; i++) sr.push(await measure(N / 2, () => ours.once('bond')));
+    const s = avg(sr);
+    console.log(`  pairkit reconnect, Security Request answered with the bond: ${ms(s.cpuUs)} ms CPU (${ms(s.cpuUs - ol.cpuUs)} ms beyond connect+disconnect), ${s.wallMs.toFixed(2)} ms wall`);
     await ours.close();
     await oursMem.close();
     air.close();
