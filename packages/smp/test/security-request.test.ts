@@ -1,6 +1,6 @@
 // The peripheral's Security Request (2.4.6) settles with the central's answer, between two of our
 // hosts on ble-sim: encryption with the existing bond, a bond below our requirements, a central
-// that pairs instead, a key the peripheral no longer has, Pairing Failed as the answer, no answer
+// that pairs instead, a legacy bond, a key the peripheral no longer has, Pairing Failed as the answer, a hang-up, no answer
 // (SMP timeout) and an abort. The sans-IO timer rules are checked on the core alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -133,6 +133,29 @@ test('a central that encrypts with a bond below our requirements: INSUFFICIENT_S
   assert.equal(stored.authenticated, true, 'the MITM bond replaced the Just Works one');
 });
 
+test('legacy bond: the Security Request is answered with it (EDIV/Rand); a peripheral that is SC-only refuses it (INSUFFICIENT_SECURITY)', async (t) => {
+  const legacy = { ioCapability: Io.NoInputNoOutput, secureConnections: false };
+  const { a, b, cm, pm } = await setup(t, legacy, legacy);
+  await bond(a, b, cm, pm);
+  assert.equal(b.registry.listBonds()[0].secureConnections, false);
+  let [cl, pl] = await link(a, b);
+  cm.attach(cl);
+  const o = await pm.requestSecurity(pl, AbortSignal.timeout(20_000));
+  assert.deepEqual(o, { type: 'encrypted', encryption: { securityLevel: 2, keySize: 16, authenticated: false, secureConnections: false, fromBond: true } });
+  await cl.disconnect();
+
+  // SC-only now, against a central whose app encrypts with whatever bond it has.
+  const lax = managerFor(a, { ...legacy, autoSecurityRequest: false });
+  const scOnly = managerFor(b, { ioCapability: Io.NoInputNoOutput, scOnly: true });
+  t.after(() => (lax.close(), scOnly.close()));
+  [cl, pl] = await link(a, b);
+  const csm = lax.attach(cl);
+  csm.on('securityRequest', () => void csm.encrypt().catch(() => {}));
+  await assert.rejects(scOnly.requestSecurity(pl, AbortSignal.timeout(20_000)),
+    (e: unknown) => e instanceof SmpSecurityError && e.code === 'INSUFFICIENT_SECURITY' && e.missing.join() === 'secureConnections' && e.encryption?.secureConnections === false);
+  assert.ok(pl.encrypted);
+});
+
 test('our central, asked for MITM while holding a Just Works bond, pairs instead of encrypting: the call resolves "paired"', async (t) => {
   const { a, b, cm, pm } = await setup(t, { ioCapability: Io.DisplayYesNo }, { ioCapability: Io.DisplayYesNo });
   await bond(a, b, cm, pm);
@@ -202,6 +225,13 @@ test('abort: the call rejects with the signal\'s reason and the SMP timer stops;
   assert.equal(psm.core.securityRequested, false);
   // Not a central's call.
   assert.throws(() => csm.requestSecurity(), (e: unknown) => e instanceof SmpUsageError && e.code === 'NOT_PERIPHERAL');
+});
+
+test('the central hangs up instead of answering: the call rejects with CLOSED', async (t) => {
+  const { a, b, cm, pm } = await setup(t, { ioCapability: Io.NoInputNoOutput, autoSecurityRequest: false }, { ioCapability: Io.NoInputNoOutput });
+  const [cl, pl] = await link(a, b);
+  cm.attach(cl).once('securityRequest', () => void cl.disconnect());
+  await assert.rejects(pm.requestSecurity(pl), (e: unknown) => e instanceof SmpUsageError && e.code === 'CLOSED');
 });
 
 test('core: a Security Request starts the SMP timer; the central\'s answer (encryption, Pairing Request) stops it; silence times out', () => {
