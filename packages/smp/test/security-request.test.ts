@@ -1,7 +1,8 @@
 // The peripheral's Security Request (2.4.6) settles with the central's answer, between two of our
-// hosts on ble-sim: encryption with the existing bond, a bond below our requirements, a central
-// that pairs instead, a legacy bond, a key the peripheral no longer has, Pairing Failed as the answer, a hang-up, no answer
-// (SMP timeout) and an abort. The sans-IO timer rules are checked on the core alone.
+// hosts on ble-sim: encryption with the existing bond (SC and legacy), a bond below our
+// requirements, a central that pairs instead, a key the peripheral no longer has, Pairing Failed
+// as the answer, a hang-up, no answer (SMP timeout) and an abort. The sans-IO timer rules are
+// checked on the core alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
