@@ -191,7 +191,8 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
    * `missing`). We do not send a second Security Request: the central has seen our requirements
    * and chose its bond, so asking again would get the same answer. The link stays connected and
    * encrypted at the bond's level (the 'encrypt' event says which); what next is the app's call
-   * (disconnect, or forget the bond so that the next request makes the central pair).
+   * (disconnect, or request again: a central that can pair may now do so; ours pairs when the
+   * link lacks the MITM protection the request asks for).
    * Other rejections: SmpError (the pairing failed, or Pairing Failed as the answer),
    * SmpSecurityError ENCRYPTION_FAILED (no matching key, MIC failure), SmpUsageError SMP_TIMEOUT
    * (no answer within the SMP timeout, 30 s), CLOSED (link gone), or the signal's reason.
