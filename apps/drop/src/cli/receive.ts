@@ -18,6 +18,19 @@ export interface ReceiveOptions extends CommonOptions {
 // Refusals the sender is told about; the transfer never started.
 const REFUSED = new Set(['DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE']);
 
+/** A --from value that names no single paired device; keeps the code of the lookup (NOT_PAIRED, AMBIGUOUS...). */
+export class FromOptionError extends Error {
+  readonly code: string;
+  readonly hint: string;
+  constructor(query: string, cause: unknown) {
+    const e = cause as { code?: unknown; message?: unknown; hint?: unknown };
+    super(`--from ${query}: ${String(e?.message ?? cause)}`, { cause });
+    this.name = 'FromOptionError';
+    this.code = typeof e?.code === 'string' ? e.code : 'NOT_PAIRED';
+    this.hint = typeof e?.hint === 'string' ? e.hint : 'see the paired devices with: pair list';
+  }
+}
+
 /** The devices --from names, resolved as `drop send <device>` resolves its device. */
 function resolveFrom(device: Pairkit, queries: string[]): Device[] {
   const found = new Map<string, Device>();
@@ -26,9 +39,7 @@ function resolveFrom(device: Pairkit, queries: string[]): Device[] {
       const d = device.resolveDevice(q);
       found.set(d.deviceId, d);
     } catch (err) {
-      const e = err as { code?: unknown; message?: unknown; hint?: unknown };
-      const hint = typeof e.hint === 'string' ? e.hint : 'see the paired devices with: pair list';
-      throw Object.assign(new Error(`--from ${q}: ${String(e.message)}`), { code: e.code, hint });
+      throw new FromOptionError(q, err);
     }
   }
   return [...found.values()];
