@@ -530,7 +530,10 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
         await this.encrypt();
         return;
       }
-      if (this.link.encrypted && this.#level && (!wantsMitm || this.#level.authenticated)) return;
+      // Already encrypted well enough: nothing to do. Else a repeated request means the peripheral
+      // wants more than this link has: pair (SC and MITM are judged as for a bond above).
+      const level = this.#level;
+      if (this.link.encrypted && level && (!wantsMitm || level.authenticated) && (!wantsSc || level.secureConnections)) return;
       await this.pair();
     } catch (e) {
       debug('answer to Security Request: %s', (e as Error).message);

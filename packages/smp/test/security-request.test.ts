@@ -134,7 +134,7 @@ test('a central that encrypts with a bond below our requirements: INSUFFICIENT_S
   assert.equal(stored.authenticated, true, 'the MITM bond replaced the Just Works one');
 });
 
-test('legacy bond: the Security Request is answered with it (EDIV/Rand); a peripheral that is SC-only refuses it (INSUFFICIENT_SECURITY)', async (t) => {
+test('legacy bond: the Security Request is answered with it (EDIV/Rand); an SC-only peripheral refuses it (INSUFFICIENT_SECURITY), and asking on a legacy-encrypted link makes our central pair with SC', async (t) => {
   const legacy = { ioCapability: Io.NoInputNoOutput, secureConnections: false };
   const { a, b, cm, pm } = await setup(t, legacy, legacy);
   await bond(a, b, cm, pm);
@@ -155,6 +155,22 @@ test('legacy bond: the Security Request is answered with it (EDIV/Rand); a perip
   await assert.rejects(scOnly.requestSecurity(pl, AbortSignal.timeout(20_000)),
     (e: unknown) => e instanceof SmpSecurityError && e.code === 'INSUFFICIENT_SECURITY' && e.missing.join() === 'secureConnections' && e.encryption?.secureConnections === false);
   assert.ok(pl.encrypted);
+  await cl.disconnect();
+
+  // A central that offers SC encrypts with its legacy bond on its own; the SC-only peripheral
+  // asks for security on that link and our central answers the repeated need by pairing (SC).
+  const modern = managerFor(a, { ioCapability: Io.NoInputNoOutput });
+  t.after(() => modern.close());
+  [cl, pl] = await link(a, b);
+  const msm = modern.attach(cl);
+  const psm = scOnly.attach(pl);
+  const peripheralEncrypted = new Promise((resolve) => psm.once('encrypt', resolve));
+  assert.equal((await msm.encrypt(AbortSignal.timeout(20_000))).secureConnections, false);
+  await peripheralEncrypted;
+  const upgraded = await psm.requestSecurity(AbortSignal.timeout(20_000));
+  assert.equal(upgraded.type, 'paired');
+  assert.equal(upgraded.type === 'paired' && upgraded.result.secureConnections, true);
+  assert.equal(b.registry.getBond(a.registry.identity().bleIdentityAddress)?.secureConnections, true, 'the SC bond replaced the legacy one');
 });
 
 test('our central, asked for MITM while holding a Just Works bond, pairs instead of encrypting: the call resolves "paired"', async (t) => {
