@@ -31,6 +31,8 @@ export type BootstrapErrorCode =
   | 'NETWORK_FAILED'
   /** SMP pairing failed (reason in the message and cause). */
   | 'BLE_PAIRING_FAILED'
+  /** The initiator served its maximum number of BLE connections and none completed the handover. */
+  | 'TOO_MANY_ATTEMPTS'
   /** The object was closed. */
   | 'CLOSED';
 

@@ -12,6 +12,8 @@ export abstract class HandoverFlow extends EventEmitter<HandoverEvents> {
   protected current: HandoverStage;
   /** Aborted by close(). */
   protected readonly closer = new AbortController();
+  /** The local user's comparison answer in the latest SMP stage ('none': not asked). */
+  protected localAnswer: 'none' | 'pending' | 'accepted' | 'rejected' = 'none';
   readonly #log: Debugger;
   #running = false;
 
@@ -43,15 +45,25 @@ export abstract class HandoverFlow extends EventEmitter<HandoverEvents> {
     signal: AbortSignal,
     opts: { oob?: BleOob; confirm: (value: string, signal: AbortSignal) => Promise<boolean>; now: () => number },
   ): Promise<BlePairResult> {
+    this.localAnswer = 'none';
     const t = opts.now();
     const ble = await runStage('ble pairing', this.timeouts.smp, signal, link.closed, (s) =>
       link.pair({
         signal: s,
         oob: opts.oob,
-        confirm: (value, cs) => {
+        confirm: async (value, cs) => {
           this.current = 'compare';
           this.emit('compare', { value });
-          return opts.confirm(value, cs);
+          this.localAnswer = 'pending';
+          // Recorded before SMP hears the answer; an answer given after the stage ended is moot.
+          try {
+            const ok = await opts.confirm(value, cs);
+            if (!cs.aborted) this.localAnswer = ok === true ? 'accepted' : 'rejected';
+            return ok;
+          } catch (err) {
+            if (!cs.aborted) this.localAnswer = 'rejected';
+            throw err;
+          }
         },
       }),
     );

@@ -44,7 +44,7 @@ export { terminalQr } from './qr.js';
 export { PAIRKIT_SERVICE_UUID, HANDOVER_PSM, HANDOVER_READY, type BleRadio, type BleLink, type BleChannel, type BlePairOptions, type BlePairResult, type BleOob, type NearbyInitiator } from './ports.js';
 export { DEFAULT_TIMEOUTS, runStage, type HandoverEvents, type HandoverStage, type StageTimeouts } from './stages.js';
 export { BondingStore } from './bond-store.js';
-export { BleHandoverInitiator, type BleHandoverInitiatorOptions } from './initiator.js';
+export { BleHandoverInitiator, DEFAULT_MAX_ATTEMPTS, type BleHandoverInitiatorOptions } from './initiator.js';
 export { BleHandoverJoiner, type BleHandoverJoinerOptions, type ChooseInitiator } from './joiner.js';
 export { HciBleRadio, HciBleLink, type HciRadioOptions, type RadioRegistry } from './hci-radio.js';
 export { BLE_BOND_PROTOCOL, requestBleBond, serveBleBond, type NetworkBondOptions, type NetworkBondResult } from './net-bond.js';

@@ -5,8 +5,8 @@ import { BootstrapError } from './errors.js';
 export type HandoverStage = 'advertising' | 'scanning' | 'connected' | 'compare' | 'ble-paired' | 'handover' | 'paired' | 'failed';
 
 export interface HandoverEvents {
-  /** Initiator: advertising the pairkit service. */
-  advertising: [{ address: string; name: string }];
+  /** Initiator: advertising the pairkit service (again after a failed attempt: `attempt` > 1). */
+  advertising: [{ address: string; name: string; attempt: number }];
   /** Joiner: scanning for initiators. */
   scanning: [{ serviceUuid: string }];
   /** Joiner: an initiator seen while scanning. */
@@ -18,6 +18,12 @@ export interface HandoverEvents {
   handover: [{ peerId: string; addresses: number }];
   paired: [{ deviceId: string; peerId: string; name: string; verification: string; method: string }];
   failed: [{ stage: HandoverStage; code: string; message: string }];
+  /**
+   * Initiator: a BLE connection ended without a handover for a reason that was not the local
+   * user's (link lost, SMP failed on the peer's side, the peer's user rejected the comparison).
+   * That link is forgotten; the initiator advertises again unless `attempt` reached `maxAttempts`.
+   */
+  'attempt-failed': [{ attempt: number; maxAttempts: number; stage: HandoverStage; code: string; message: string; address: string }];
   /** Time each stage took, ms (for the bench and progress). */
   timing: [{ stage: string; ms: number }];
 }

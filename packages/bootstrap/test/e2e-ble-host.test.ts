@@ -1,14 +1,18 @@
 // An independent BLE host (npm `ble-host`) pairs at the SMP level with a pairkit device that
-// is advertising for the handover. It cannot do the handover itself: the pairkit side then
-// fails cleanly and stores nothing.
+// is advertising for the handover. It cannot do the handover itself and leaves: the pairkit
+// initiator forgets that link (stores nothing for it), advertises again, and a real pairkit
+// joiner then pairs end to end in the same run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DeviceRegistry } from '@pairkit/registry';
 import { PAIRKIT_SERVICE_UUID } from '../src/index.js';
 import { BleHost, bleHostOn } from './helpers/ble-host.js';
-import { home, list, pair, sim } from './helpers/cli.js';
+import { home, list, pair, run, sim } from './helpers/cli.js';
+
+const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'];
 
 // ble-host keeps its bonds under the working folder.
 const cwd = process.cwd();
@@ -19,10 +23,11 @@ after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-test('ble-host finds the pairkit service, pairs with LE SC Numeric Comparison; pairkit shows the same digits and stores no half entry', async (t) => {
+test('ble-host pairs with LE SC Numeric Comparison (same digits) and leaves without the handover; the initiator forgets it, advertises again, and a pairkit joiner pairs in the same run', async (t) => {
   const hci = await sim(t);
   const ha = home(t, 'a');
-  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', '--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns']);
+  const hb = home(t, 'b');
+  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
   const adv = await a.waitFor('advertising');
 
   const them = await bleHostOn(hci);
@@ -55,11 +60,42 @@ test('ble-host finds the pairkit service, pairs with LE SC Numeric Comparison; p
   const ours = await a.waitFor('ble-paired');
   assert.equal(ours.model, 'NumericComparison');
   assert.equal((await a.waitFor('compare')).value, theirDigits, 'both showed the same six digits');
+  const strangerAddress = String(ours.address);
 
-  // ble-host opens no handover channel and leaves: pairkit fails cleanly, with nothing stored.
+  // ble-host opens no handover channel and leaves: one failed attempt, and pairkit advertises again.
   conn.disconnect();
-  const code = await a.exited;
-  assert.equal(code, 4, a.stderr);
-  assert.equal((await a.waitFor('failed')).code, 'LINK_LOST');
-  assert.deepEqual(await list(t, ha), []);
+  const failedAttempt = await a.waitFor('attempt-failed');
+  assert.equal(failedAttempt.code, 'LINK_LOST');
+  assert.equal(failedAttempt.attempt, 1);
+  assert.equal(failedAttempt.address, strangerAddress);
+  assert.equal(typeof failedAttempt.reason, 'string');
+  assert.equal((await a.waitFor('advertising', 60_000, 2)).attempt, 2);
+  assert.ok(!a.events().includes('handover'), 'the code never went out to ble-host');
+
+  // A real pairkit joiner now pairs with the same initiator run.
+  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  const [ca, cb] = await Promise.all([a.exited, b.exited]);
+  assert.equal(ca, 0, a.stderr);
+  assert.equal(cb, 0, b.stderr);
+  assert.equal(a.events().filter((e) => e === 'attempt-failed').length, 1);
+  const whoB = (await run(t, hb, ['whoami'])).lines[0];
+  const whoA = (await run(t, ha, ['whoami'])).lines[0];
+  const [la, lb] = await Promise.all([list(t, ha), list(t, hb)]);
+  assert.equal(la.length, 1);
+  assert.equal(lb.length, 1);
+  assert.equal(la[0].deviceId, whoB.deviceId);
+  assert.equal(lb[0].deviceId, whoA.deviceId);
+  assert.equal(la[0].method, 'both');
+  assert.equal(la[0].bleAddress, whoB.bleAddress);
+  assert.equal(lb[0].bleAddress, whoA.bleAddress);
+  assert.equal(lb[0].peerId, (await b.waitFor('handover')).peerId);
+
+  // Nothing of the ble-host attempt is left in the initiator's registry: one bond, the joiner's.
+  const reg = DeviceRegistry.openSync({ home: ha, env: {} });
+  try {
+    assert.deepEqual(reg.listBonds().map((x) => x.address), [whoB.bleAddress]);
+    assert.equal(reg.getBond(strangerAddress), undefined);
+  } finally {
+    reg.close();
+  }
 });

@@ -38,21 +38,38 @@ test('pair initiate --ble / pair join --ble: one confirmation, one entry each wi
   assert.equal(lb[0].peerId, (await b.waitFor('handover')).peerId, 'the joiner paired with the peer the handover named');
 });
 
-test('a wrong comparison answer: both fail, nothing stored on either side', async (t) => {
+test('the other user rejecting the comparison is one failed attempt (the initiator advertises again); the local user rejecting ends the run; nothing stored', async (t) => {
   const hci = await sim(t);
   const ha = home(t, 'a');
   const hb = home(t, 'b');
-  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  // No --yes: the initiator's user answers on stdin.
+  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, ...LISTEN]);
   await a.waitFor('advertising');
-  const b = pair(t, hb, ['join', '--ble', '--hci', hci, ...LISTEN]);
-  await b.waitFor('compare');
-  b.proc.stdin.end('n\n'); // the user says the digits differ
-  const [ca, cb] = await Promise.all([a.exited, b.exited]);
-  assert.equal(cb, 4, b.stderr);
+  const b1 = pair(t, hb, ['join', '--ble', '--hci', hci, ...LISTEN]);
+  await b1.waitFor('compare');
+  b1.proc.stdin.end('n\n'); // the joiner's user says the digits differ
+  assert.equal(await b1.exited, 4, b1.stderr);
+  assert.equal((await b1.waitFor('failed')).code, 'COMPARISON_REJECTED');
+  const attempt = await a.waitFor('attempt-failed');
+  assert.equal(attempt.code, 'COMPARISON_REJECTED');
+  assert.equal(attempt.attempt, 1);
+  await a.waitFor('advertising', 60_000, 2);
+  assert.ok(!a.events().includes('failed'), 'the initiator is still waiting');
+
+  const b2 = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  await a.waitFor('compare', 60_000, 2);
+  a.proc.stdin.end('n\n'); // now the initiator's own user says no
+  // The run must end here: a third round of advertising would mean it went on.
+  const third = a.waitFor('advertising', 120_000, 3);
+  third.catch(() => {});
+  assert.equal((await Promise.race([a.waitFor('failed'), third])).event, 'failed');
+  const [ca, cb] = await Promise.all([a.exited, b2.exited]);
   assert.equal(ca, 4, a.stderr);
-  assert.equal((await b.waitFor('failed')).code, 'COMPARISON_REJECTED');
+  assert.equal(cb, 4, b2.stderr);
   assert.equal((await a.waitFor('failed')).code, 'COMPARISON_REJECTED');
-  assert.ok(!b.events().includes('ble-paired'));
+  assert.equal((await b2.waitFor('failed')).code, 'COMPARISON_REJECTED');
+  assert.equal(a.events().filter((e) => e === 'attempt-failed').length, 1, 'the local rejection is no attempt: the run ended');
+  assert.ok(!b1.events().includes('ble-paired') && !b2.events().includes('ble-paired'));
   assert.deepEqual(await list(t, ha), []);
   assert.deepEqual(await list(t, hb), []);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimAir } from '@pairkit/ble-sim';
-import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError } from '../src/index.js';
+import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError, type HandoverEvents } from '../src/index.js';
 import { makeDevice, type TestDevice } from './helpers/device.js';
 
 const yes = async (): Promise<boolean> => true;
@@ -29,18 +29,96 @@ async function pairOfDevices(t: { after: (fn: () => unknown) => void }): Promise
   return [a, b];
 }
 
-test('the BLE link dropping before the handover arrives: LINK_LOST on both sides, nothing stored', async (t) => {
-  const [a, b] = await pairOfDevices(t);
-  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes });
-  const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: yes });
-  // The initiator's side of the link goes down right after SMP, before it can send the handover.
-  ini.on('ble-paired', () => {
-    for (const c of a.radio.host.connections.values()) void c.disconnect();
+/** A joiner whose BLE link drops while the comparison is shown: pairing never completes. */
+function dropsDuringPairing(d: TestDevice): BleHandoverJoiner {
+  return new BleHandoverJoiner({
+    radio: d.radio,
+    node: d.node,
+    registry: d.registry,
+    confirm: (_value, signal) => {
+      for (const c of d.radio.host.connections.values()) void c.disconnect();
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    },
   });
-  const [ra, rb] = await Promise.allSettled([ini.run(), joi.run()]);
-  assert.equal(codeOf(ra), 'LINK_LOST');
+}
+
+/** Resolves when the initiator advertises for the `n`th time; rejects if its run ends first. */
+function advertisingAgain(ini: BleHandoverInitiator, n: number, run: Promise<unknown>): Promise<void> {
+  const again = new Promise<void>((resolve) => ini.on('advertising', (e) => e.attempt === n && resolve()));
+  return Promise.race([again, run.then(() => assert.fail(`the run ended before advertising #${n}`))]);
+}
+
+test('a joiner whose link drops during pairing is forgotten: the initiator advertises again and the next joiner pairs end to end', async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const [a, b, c] = await Promise.all([makeDevice(air, 'alpha'), makeDevice(air, 'stranger'), makeDevice(air, 'beta')]);
+  t.after(() => Promise.all([a.stop(), b.stop(), c.stop()]));
+  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes });
+  const attempts: HandoverEvents['attempt-failed'][0][] = [];
+  const advertised: number[] = [];
+  ini.on('attempt-failed', (e) => attempts.push(e));
+  ini.on('advertising', (e) => advertised.push(e.attempt));
+  const ra = ini.run();
+  ra.catch(() => {});
+  t.after(() => ini.close());
+  const again = advertisingAgain(ini, 2, ra);
+  again.catch(() => {});
+
+  const [rb] = await Promise.allSettled([dropsDuringPairing(b).run()]);
   assert.equal(codeOf(rb), 'LINK_LOST');
+  await again;
+  assert.deepEqual(attempts.map((e) => [e.attempt, e.maxAttempts, e.code, e.address]), [[1, 5, 'LINK_LOST', b.radio.address.address]]);
+  assert.ok(['connected', 'compare'].includes(attempts[0].stage), attempts[0].stage);
   nothingStored(a, b);
+
+  // The same run, the same network pairing session: the next joiner pairs.
+  const rc = await new BleHandoverJoiner({ radio: c.radio, node: c.node, registry: c.registry, confirm: yes }).run();
+  const outcome = await ra;
+  assert.equal(outcome.peerId, c.node.peerId.toString());
+  assert.equal(rc.peerId, a.node.peerId.toString());
+  assert.equal(outcome.verification, rc.verification);
+  const [entry] = a.registry.list();
+  assert.equal(a.registry.list().length, 1);
+  assert.equal(entry.method, 'both');
+  assert.equal(entry.bond?.address, c.registry.identity().bleIdentityAddress);
+  assert.deepEqual(a.registry.listBonds().map((x) => x.address), [c.registry.identity().bleIdentityAddress], 'no bond for the dropped link');
+  assert.equal(c.registry.list()[0].bond?.address, a.registry.identity().bleIdentityAddress);
+  assert.deepEqual(advertised, [1, 2]);
+  assert.equal(attempts.length, 1);
+  nothingStored(b);
+});
+
+test('the attempts cap: a dropped link and a peer that rejects the comparison use up maxAttempts 2; TOO_MANY_ATTEMPTS, nothing stored', async (t) => {
+  const [a, b] = await pairOfDevices(t);
+  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes, maxAttempts: 2 });
+  const attempts: HandoverEvents['attempt-failed'][0][] = [];
+  const advertised: number[] = [];
+  const failed: string[] = [];
+  ini.on('attempt-failed', (e) => attempts.push(e));
+  ini.on('advertising', (e) => advertised.push(e.attempt));
+  ini.on('failed', (e) => failed.push(e.code));
+  ini.on('handover', () => assert.fail('nobody got the handover'));
+  const ra = ini.run();
+  ra.catch(() => {});
+  t.after(() => ini.close());
+  const again = advertisingAgain(ini, 2, ra);
+  again.catch(() => {});
+
+  assert.equal(codeOf((await Promise.allSettled([dropsDuringPairing(b).run()]))[0]), 'LINK_LOST');
+  await again;
+  // The second device's user says the digits differ: the peer's decision, not ours.
+  const rejecter = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: async () => false });
+  // Past the cap the run ends; a third round of advertising would be a failure, not a wait.
+  const third = new Promise<never>((_, reject) => ini.on('advertising', (e) => e.attempt === 3 && reject(new Error('advertised a third time'))));
+  const [rb, r] = await Promise.allSettled([rejecter.run(), Promise.race([ra, third])]);
+  assert.equal(codeOf(rb), 'COMPARISON_REJECTED');
+  assert.equal(codeOf(r), 'TOO_MANY_ATTEMPTS');
+  assert.deepEqual(attempts.map((e) => [e.attempt, e.maxAttempts, e.code]), [[1, 2, 'LINK_LOST'], [2, 2, 'COMPARISON_REJECTED']]);
+  assert.deepEqual(advertised, [1, 2], 'no third round of advertising');
+  assert.deepEqual(failed, ['TOO_MANY_ATTEMPTS']);
+  assert.ok(((r as PromiseRejectedResult).reason as BootstrapError).message.includes('COMPARISON_REJECTED'));
+  nothingStored(a, b);
+  assert.equal(a.radio.host.connections.size, 0, 'no connection left open');
 });
 
 test('the network part failing after BLE succeeded: both fail, the BLE bond is rolled back (not stored)', async (t) => {
@@ -52,8 +130,10 @@ test('the network part failing after BLE succeeded: both fail, the BLE bond is r
   const stages: string[] = [];
   joi.on('ble-paired', () => stages.push('ble-paired'));
   joi.on('handover', () => stages.push('handover'));
+  // The code went out on that link: the initiator must not go on to another joiner.
+  ini.on('attempt-failed', () => stages.push('attempt-failed'));
   const [ra, rb] = await Promise.allSettled([ini.run(), joi.run()]);
-  assert.deepEqual(stages, ['ble-paired', 'handover'], 'BLE pairing and the handover did succeed');
+  assert.deepEqual(stages, ['ble-paired', 'handover'], 'BLE pairing and the handover did succeed; no second attempt');
   assert.ok(['NETWORK_FAILED', 'TIMEOUT'].includes(codeOf(ra)), codeOf(ra));
   assert.ok(['NETWORK_FAILED', 'TIMEOUT'].includes(codeOf(rb)), codeOf(rb));
   nothingStored(a, b);

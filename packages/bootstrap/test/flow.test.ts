@@ -38,25 +38,32 @@ test('in-process: scan, connect, Numeric Comparison, sealed handover, network pa
   assert.equal(a.registry.listBonds().length, 1);
 });
 
-test('in-process: a rejected comparison fails both sides and stores nothing', async (t) => {
+test('in-process: the local user rejecting the comparison ends the initiator\'s run (no further attempt); both fail, nothing stored', async (t) => {
   const air = new SimAir();
   t.after(() => air.close());
   const a = await makeDevice(air, 'alpha');
   const b = await makeDevice(air, 'beta');
   t.after(() => Promise.all([a.stop(), b.stop()]));
-  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: async () => true, timeouts: { smp: 10_000 } });
-  const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: async () => false });
-  const [ra, rb] = await Promise.allSettled([ini.run(), joi.run()]);
+  const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: async () => false });
+  const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: async () => true, timeouts: { smp: 10_000 } });
+  const seen: string[] = [];
+  ini.on('advertising', (e) => seen.push(`advertising:${e.attempt}`));
+  ini.on('attempt-failed', (e) => seen.push(`attempt-failed:${e.code}`));
+  ini.on('failed', (e) => seen.push(`failed:${e.code}`));
+  t.after(() => ini.close());
+  // Advertising again would mean the run goes on: that is a failure here, not something to wait out.
+  const again = new Promise<never>((_, reject) => ini.on('advertising', (e) => e.attempt > 1 && reject(new Error('advertised again after the local rejection'))));
+  const [ra, rb] = await Promise.allSettled([Promise.race([ini.run(), again]), joi.run()]);
   assert.equal(ra.status, 'rejected');
   assert.equal(rb.status, 'rejected');
-  const eb = (rb as PromiseRejectedResult).reason as BootstrapError;
-  assert.equal(eb.code, 'COMPARISON_REJECTED');
-  assert.equal(((ra as PromiseRejectedResult).reason as BootstrapError).code, 'COMPARISON_REJECTED', 'the initiator learns why');
+  assert.equal(((ra as PromiseRejectedResult).reason as BootstrapError).code, 'COMPARISON_REJECTED');
+  assert.equal(((rb as PromiseRejectedResult).reason as BootstrapError).code, 'COMPARISON_REJECTED', 'the joiner learns why');
+  assert.deepEqual(seen, ['advertising:1', 'failed:COMPARISON_REJECTED']);
   assert.equal(a.registry.list().length + b.registry.list().length, 0);
   assert.equal(a.registry.listBonds().length + b.registry.listBonds().length, 0);
 });
 
-test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB data fails with CONFIRM_VALUE_FAILED and stores nothing', async (t) => {
+test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB data fails with CONFIRM_VALUE_FAILED, stores nothing, and the initiator waits for the next joiner', async (t) => {
   const air = new SimAir();
   t.after(() => air.close());
   const a = await makeDevice(air, 'alpha');
@@ -66,36 +73,41 @@ test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB dat
     throw new Error('no comparison expected with OOB');
   };
 
-  // Forged: a valid text form whose C does not belong to the initiator's key.
-  const forged = createLocalOob({ address: a.radio.address, now: Date.now() });
-  const parsedForged = parseOobText(encodeOobText({ ...forged.data, c: Uint8Array.from(forged.data.c, (x, i) => (i === 0 ? x ^ 1 : x)) }), { now: Date.now() });
-  {
-    const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: noCompare, oob: { local: forged.sc } });
-    const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: noCompare, target: parsedForged.address, oob: { peer: parsedForged } });
-    const [ra, rb] = await Promise.allSettled([ini.run(), joi.run()]);
-    assert.equal(rb.status, 'rejected');
-    assert.equal(((rb as PromiseRejectedResult).reason as BootstrapError).code, 'CONFIRM_VALUE_FAILED');
-    assert.equal(ra.status, 'rejected');
-    assert.equal(((ra as PromiseRejectedResult).reason as BootstrapError).code, 'CONFIRM_VALUE_FAILED');
-    assert.equal(a.registry.list().length + b.registry.list().length + a.registry.listBonds().length + b.registry.listBonds().length, 0);
-  }
-
+  // Forged: a valid text form whose C does not belong to the initiator's key. The joiner that
+  // uses it fails; the initiator forgets that link and pairs with a joiner holding the real data.
   const local = createLocalOob({ address: a.radio.address, now: Date.now() });
-  const peer = parseOobText(encodeOobText(local.data), { now: Date.now() });
+  const forged = parseOobText(encodeOobText({ ...local.data, c: Uint8Array.from(local.data.c, (x, i) => (i === 0 ? x ^ 1 : x)) }), { now: Date.now() });
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: noCompare, oob: { local: local.sc } });
+  const attempts: string[] = [];
+  ini.on('attempt-failed', (e) => attempts.push(e.code));
+  const ra = ini.run();
+  ra.catch(() => {});
+  t.after(() => ini.close());
+  const again = Promise.race([new Promise<void>((resolve) => ini.on('advertising', (e) => e.attempt === 2 && resolve())), ra.then(() => assert.fail('ended'))]);
+  again.catch(() => {});
+  const bad = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: noCompare, target: forged.address, oob: { peer: forged } });
+  const [rbad] = await Promise.allSettled([bad.run()]);
+  assert.equal(rbad.status, 'rejected');
+  assert.equal(((rbad as PromiseRejectedResult).reason as BootstrapError).code, 'CONFIRM_VALUE_FAILED');
+  await again;
+  assert.deepEqual(attempts, ['CONFIRM_VALUE_FAILED']);
+  assert.equal(a.registry.list().length + b.registry.list().length + a.registry.listBonds().length + b.registry.listBonds().length, 0);
+
+  const peer = parseOobText(encodeOobText(local.data), { now: Date.now() });
   const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: noCompare, target: peer.address, oob: { peer } });
   const compares: string[] = [];
   joi.on('compare', (e) => compares.push(e.value));
   ini.on('compare', (e) => compares.push(e.value));
   const models: string[] = [];
   joi.on('ble-paired', (e) => models.push(e.model));
-  const [ra, rb] = await Promise.all([ini.run(), joi.run()]);
+  const [rb, rgood] = await Promise.all([joi.run(), ra]);
   assert.deepEqual(compares, []);
   assert.deepEqual(models, ['OOB']);
-  assert.equal(ra.method, 'both');
+  assert.equal(rgood.method, 'both');
   assert.equal(rb.method, 'both');
   assert.equal(a.registry.list().length, 1);
   assert.equal(b.registry.list()[0].bond?.address, a.registry.identity().bleIdentityAddress);
+  assert.deepEqual(attempts, ['CONFIRM_VALUE_FAILED']);
 });
 
 test('in-process: two initiators nearby; the joiner is shown both and pairs with the one chosen', async (t) => {

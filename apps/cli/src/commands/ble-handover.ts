@@ -6,6 +6,7 @@ import {
   BleHandoverInitiator,
   BleHandoverJoiner,
   BootstrapError,
+  DEFAULT_MAX_ATTEMPTS,
   HciBleRadio,
   createLocalOob,
   encodeOobText,
@@ -33,7 +34,10 @@ export interface BleOptions {
   yes?: boolean;
   oob?: string;
   btsnoop?: string;
+  maxAttempts?: string;
 }
+
+const MAX_ATTEMPTS_HELP = 'BLE connections to serve before giving up when they end without a handover (a device that drops, fails pairing or whose user rejects)';
 
 /** --ble, --hci, --yes (and --oob for join) on `initiate` / `join`. */
 export function addBleOptions(cmd: Command, role: 'initiate' | 'join'): Command {
@@ -42,6 +46,7 @@ export function addBleOptions(cmd: Command, role: 'initiate' | 'join'): Command 
     .option('--hci <uri>', 'BLE controller: sim, tcp:HOST:PORT, unix:PATH, hciN, usb:VID:PID, serial:PATH (default $PAIRKIT_HCI, else sim)')
     .option('--yes', role === 'join' ? 'accept the comparison and take the only initiator nearby (for scripts)' : 'accept the comparison (for scripts)');
   if (role === 'join') cmd.option('--oob <data>', 'the other device\'s OOB data (`pair ble oob`): pair with it, no comparison');
+  else cmd.option('--max-attempts <n>', `with --ble: ${MAX_ATTEMPTS_HELP}`, String(DEFAULT_MAX_ATTEMPTS));
   return addBtsnoopOption(cmd);
 }
 
@@ -61,8 +66,18 @@ function jsonOnly(ctx: CliContext, value: Record<string, unknown> & { event: str
 /** Stage events as JSON lines and progress text. */
 function report(ctx: CliContext, flow: EventEmitter<HandoverEvents>, progress: NetProgress, joinHint = 'pair join --ble'): void {
   flow.on('advertising', (e) => {
-    say(ctx, { event: 'advertising', address: e.address, name: e.name }, `advertising as "${e.name}" (${e.address}); on the other device run: ${joinHint}`);
+    if (e.attempt === 1) say(ctx, { event: 'advertising', address: e.address, name: e.name, attempt: e.attempt }, `advertising as "${e.name}" (${e.address}); on the other device run: ${joinHint}`);
+    else jsonOnly(ctx, { event: 'advertising', address: e.address, name: e.name, attempt: e.attempt });
     progress.update('waiting for the other device to connect over BLE');
+  });
+  flow.on('attempt-failed', (e) => {
+    const left = e.maxAttempts - e.attempt;
+    say(
+      ctx,
+      { event: 'attempt-failed', attempt: e.attempt, maxAttempts: e.maxAttempts, stage: e.stage, code: e.code, reason: e.message, address: e.address },
+      `the connection from ${e.address} ended without pairing (${e.code}: ${e.message}); ` +
+        (left > 0 ? `advertising again (${left} more connection${left === 1 ? '' : 's'} allowed)` : 'no attempts left'),
+    );
   });
   flow.on('scanning', () => {
     say(ctx, { event: 'scanning' }, 'scanning for nearby pairkit devices...');
@@ -142,10 +157,20 @@ async function openRadio(ctx: CliContext, registry: DeviceRegistry, opts: BleOpt
   return radio;
 }
 
+function parseMaxAttempts(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_ATTEMPTS;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CliError('BAD_MAX_ATTEMPTS', `--max-attempts wants a whole number >= 1, got "${text}"`, ExitCode.USAGE);
+  }
+  return n;
+}
+
 /** `pair initiate --ble`. */
 export async function runBleInitiate(ctx: CliContext, opts: NetOptions & BleOptions & { timeout: string }, oob?: { print: boolean; ttlMs: number }): Promise<void> {
   try {
     const ttlMs = parseDuration(opts.timeout);
+    const maxAttempts = parseMaxAttempts(opts.maxAttempts);
     const registry = await ctx.openRegistry();
     const { node } = await startNode(ctx, registry, opts);
     const radio = await openRadio(ctx, registry, opts);
@@ -174,6 +199,7 @@ export async function runBleInitiate(ctx: CliContext, opts: NetOptions & BleOpti
       confirm: comparer(ctx, opts),
       oob: local ? { local: local.sc } : undefined,
       ttlMs,
+      maxAttempts,
       timeouts: { advertise: ttlMs },
       signal: ctx.signal,
     });
@@ -241,6 +267,7 @@ export function registerBleOob(ble: Command, ctx: CliContext): void {
     .option('--hci <uri>', 'BLE controller (default $PAIRKIT_HCI, else sim)')
     .option('--btsnoop <file>', BTSNOOP_HELP)
     .option('--ttl <duration>', 'how long the OOB data stays valid', '10m')
+    .option('--max-attempts <n>', MAX_ATTEMPTS_HELP, String(DEFAULT_MAX_ATTEMPTS))
     .option('--listen <multiaddr>', 'listen on this multiaddr (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
     .option('--no-mdns', 'no LAN discovery (mDNS)')
     .action(async (opts: NetOptions & BleOptions & { ttl: string }) => {

@@ -15,7 +15,7 @@ export class PairProcess {
   readonly lines: JsonLine[] = [];
   stderr = '';
   readonly exited: Promise<number>;
-  readonly #waiters: { match: (l: JsonLine) => boolean; resolve: (l: JsonLine) => void }[] = [];
+  readonly #waiters: { match: (l: JsonLine) => boolean; resolve: () => void }[] = [];
 
   constructor(home: string, args: string[], env: NodeJS.ProcessEnv = {}) {
     this.proc = spawn(process.execPath, [PAIR, '--home', home, '--json', ...args], {
@@ -40,33 +40,35 @@ export class PairProcess {
         for (const w of [...this.#waiters]) {
           if (w.match(line)) {
             this.#waiters.splice(this.#waiters.indexOf(w), 1);
-            w.resolve(line);
+            w.resolve();
           }
         }
       }
     });
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.exited = new Promise((r) => this.proc.once('exit', (code, sig) => r(code ?? (sig ? 128 : -1))));
+    // 'close' comes after the exit and the end of stdout, so every line is parsed by then.
+    this.exited = new Promise((r) => this.proc.once('close', (code, sig) => r(code ?? (sig ? 128 : -1))));
   }
 
-  /** The first line with this event (already seen or still to come); rejects if the process exits first. */
-  waitFor(event: string, timeoutMs = 60_000): Promise<JsonLine> {
-    const seen = this.lines.find((l) => l.event === event);
+  /** The `nth` line (1: the first) with this event, already seen or still to come; rejects if the process exits first. */
+  waitFor(event: string, timeoutMs = 60_000, nth = 1): Promise<JsonLine> {
+    const nthSeen = (): JsonLine | undefined => this.lines.filter((l) => l.event === event)[nth - 1];
+    const seen = nthSeen();
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms; stdout: ${JSON.stringify(this.lines)} stderr: ${this.stderr}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`no ${event} #${nth} within ${timeoutMs} ms; stdout: ${JSON.stringify(this.lines)} stderr: ${this.stderr}`)), timeoutMs);
       const w = {
-        match: (l: JsonLine) => l.event === event,
-        resolve: (l: JsonLine) => {
+        match: (l: JsonLine) => l.event === event && nthSeen() !== undefined,
+        resolve: () => {
           clearTimeout(timer);
-          resolve(l);
+          resolve(nthSeen()!);
         },
       };
       this.#waiters.push(w);
       void this.exited.then((code) => {
         if (!this.#waiters.includes(w)) return;
         clearTimeout(timer);
-        reject(new Error(`exited ${code} before ${event}; stdout: ${JSON.stringify(this.lines)} stderr: ${this.stderr}`));
+        reject(new Error(`exited ${code} before ${event} #${nth}; stdout: ${JSON.stringify(this.lines)} stderr: ${this.stderr}`));
       });
     });
   }
