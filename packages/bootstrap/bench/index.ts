@@ -3,6 +3,8 @@
 //     process start; with no radio delay and with a 7.5 ms connection-interval delay.
 // (2) CLI: `pair initiate --ble` / `pair join --ble` child processes on a `pair sim` server,
 //     wall time from spawning `pair join --ble` to its "paired" line.
+// (3) recovery: a stranger's link drops during SMP; the initiator forgets it and advertises
+//     again, then a real joiner pairs in the same run (`--recovery-only` prints just this).
 // Figures only, no asserts.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -51,6 +53,44 @@ async function inProcess(runs: number, delayMs: number): Promise<Sample[]> {
       out.push(s as Sample);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
+      air.close();
+    }
+  }
+  return out;
+}
+
+/**
+ * A stranger's link drops during SMP pairing: ms from its disconnect to the initiator's
+ * attempt-failed (link forgotten) and to advertising again; then a real joiner pairs in the same run.
+ */
+async function recovery(runs: number): Promise<{ failed: number; readvertised: number; joinerTotal: number }[]> {
+  const out: { failed: number; readvertised: number; joinerTotal: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const air = new SimAir();
+    const [a, b, c] = await Promise.all([makeDevice(air, 'alpha'), makeDevice(air, 'stranger'), makeDevice(air, 'beta')]);
+    try {
+      const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: async () => true });
+      let dropAt = 0;
+      const failedAt = new Promise<number>((r) => ini.once('attempt-failed', () => r(performance.now())));
+      const readvertisedAt = new Promise<number>((r) => ini.on('advertising', (e) => e.attempt === 2 && r(performance.now())));
+      const running = ini.run();
+      const stranger = new BleHandoverJoiner({
+        radio: b.radio,
+        node: b.node,
+        registry: b.registry,
+        confirm: (_v, signal) => {
+          dropAt = performance.now();
+          for (const conn of b.radio.host.connections.values()) void conn.disconnect();
+          return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+        },
+      });
+      await stranger.run().catch(() => {});
+      const [f, r] = await Promise.all([failedAt, readvertisedAt]);
+      const t0 = performance.now();
+      await Promise.all([running, new BleHandoverJoiner({ radio: c.radio, node: c.node, registry: c.registry, confirm: async () => true }).run()]);
+      out.push({ failed: f - dropAt, readvertised: r - dropAt, joinerTotal: performance.now() - t0 });
+    } finally {
+      await Promise.all([a.stop(), b.stop(), c.stop()]);
       air.close();
     }
   }
@@ -116,6 +156,16 @@ async function viaCli(runs: number): Promise<Sample[]> {
 }
 
 console.log('pairkit bootstrap bench: join over BLE -> paired, per stage');
+{
+  const rs = await recovery(10);
+  console.log(`\nin-process, a stranger's link drops during SMP, then a real joiner pairs in the same run (n=${rs.length})`);
+  console.log('  interval                           p50 ms   p95 ms');
+  for (const [label, key] of [['drop -> attempt-failed', 'failed'], ['drop -> advertising again', 'readvertised'], ['next joiner: start -> paired', 'joinerTotal']] as const) {
+    const xs = rs.map((r) => r[key]);
+    console.log(`  ${label.padEnd(32)} ${pct(xs, 50).toFixed(1).padStart(8)} ${pct(xs, 95).toFixed(1).padStart(8)}`);
+  }
+}
+if (process.argv.includes('--recovery-only')) process.exit(0);
 table('in-process, ble-sim without radio delay', await inProcess(15, 0));
 table('in-process, ble-sim with a 7.5 ms connection-interval delay', await inProcess(10, 7.5));
 table('CLI processes on `pair sim` (total = spawn of `pair join --ble` to "paired"; scan includes the 1.5 s --yes window)', await viaCli(5));

@@ -213,12 +213,16 @@ export class HciBleLink implements BleLink {
       return { ltk: result.ltk, model: result.model, authenticated: result.authenticated, bond };
     } catch (err) {
       if (err instanceof BootstrapError) throw err;
-      const e = err as { code?: unknown; reason?: unknown; message?: string };
+      const e = err as { code?: unknown; reason?: unknown; message?: string; detail?: unknown };
       // SmpError carries the spec's reason name as its code (e.g. CONFIRM_VALUE_FAILED).
       const name = typeof e?.code === 'string' ? e.code : 'SMP_FAILED';
       if (name === 'CLOSED' && !this.conn.connected) throw new BootstrapError('LINK_LOST', 'the BLE link went down during SMP pairing', { cause: err });
       if (name === 'CONFIRM_VALUE_FAILED') throw new BootstrapError('CONFIRM_VALUE_FAILED', `SMP pairing failed: ${e?.message ?? name}`, { cause: err });
-      if (name === 'NUMERIC_COMPARISON_FAILED') throw new BootstrapError('COMPARISON_REJECTED', `the numeric comparison was rejected: ${e?.message ?? name}`, { cause: err });
+      if (name === 'NUMERIC_COMPARISON_FAILED') {
+        // SmpError's detail says REMOTE when the peer sent the Pairing Failed.
+        const who = e?.detail === 'REMOTE' ? 'the other device rejected the numeric comparison' : 'the numeric comparison was rejected';
+        throw new BootstrapError('COMPARISON_REJECTED', `${who}: ${e?.message ?? name}`, { cause: err });
+      }
       throw new BootstrapError('BLE_PAIRING_FAILED', `SMP pairing failed: ${name}: ${e?.message ?? String(err)}`, { cause: err });
     } finally {
       // The link stays encrypted; the SecurityManager is not needed after pairing.

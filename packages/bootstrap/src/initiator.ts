@@ -142,6 +142,8 @@ export class BleHandoverInitiator extends HandoverFlow {
     const attempt = new AbortController();
     const signal = AbortSignal.any([s.signal, attempt.signal]);
     let ltk: Uint8Array | undefined;
+    let down = false;
+    void link.closed.then(() => (down = true));
     try {
       // The joiner opens the channel right after pairing; start accepting now so no open is missed.
       const channel = link.acceptChannel(HANDOVER_PSM, signal);
@@ -156,8 +158,9 @@ export class BleHandoverInitiator extends HandoverFlow {
         // Wait for the joiner's "ready" octet: it has its end of the channel set up by then.
         const ready = await ch.receive(st);
         if (ready.length !== 1 || ready[0] !== HANDOVER_READY) throw new BootstrapError('MALFORMED', 'unexpected first SDU from the joiner');
-        // The stage may have ended (link lost, timeout) while we waited: then nothing goes out.
+        // The stage may have ended (timeout) or the link gone while we waited: then nothing goes out.
         st.throwIfAborted();
+        if (down) throw new BootstrapError('LINK_LOST', 'the BLE link went down before the handover was sent');
         const sealed = sealHandover(
           { ltk: ble.ltk, initiator: link.local, joiner: link.peer, psm: HANDOVER_PSM },
           { codeSecret: s.codeSecret, peerId: o.node.peerId.toString(), multiaddrs, expiresAt: s.expiresAt },
