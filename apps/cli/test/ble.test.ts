@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { BTSNOOP_DATALINK_H4, readBtsnoop, type BtsnoopRecord } from '@pairkit/hci';
+import { BTSNOOP_DATALINK_H4, HciHost, readBtsnoop, type BtsnoopRecord } from '@pairkit/hci';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -186,6 +186,27 @@ async function bondsOf(t: TestContext, home: string): Promise<Record<string, unk
   assert.equal(done.code, 0, done.stderr);
   return bonds.lines;
 }
+
+test('pair ble advertise --once: a central that leaves without pairing does not end the run; the next one pairs', async (t) => {
+  const hci = await sim(t);
+  const [a, b] = homes(t);
+  const adv = start(t, ['--home', a, 'ble', 'advertise', '--hci', hci, '--once', '--io', 'none']);
+  const { address } = await adv.next('advertising');
+  // A stranger (a bare host of ours, no SMP) connects and hangs up at once.
+  const stranger = await HciHost.open(hci);
+  t.after(() => stranger.close());
+  const conn = await stranger.connect(String(address), { timeoutMs: 30_000 });
+  await conn.disconnect();
+  await adv.next('disconnected');
+  assert.equal(adv.proc.exitCode, null, 'still advertising after the stranger left');
+  const central = start(t, ['--home', b, 'ble', 'pair', String(address), '--hci', hci, '--io', 'none']);
+  const [p, c] = await Promise.all([adv.done, central.done]);
+  assert.equal(c.code, 0, c.stderr);
+  assert.equal(p.code, 0, p.stderr);
+  assert.equal(adv.lines.filter((l) => l.event === 'connected').length, 2);
+  assert.equal(adv.lines.find((l) => l.event === 'paired')?.sc, true);
+  assert.equal(central.lines.find((l) => l.event === 'paired')?.address, address);
+});
 
 test('pair ble advertise --security-request: the first connection pairs and bonds, the second is encrypted with the bond', async (t) => {
   const hci = await sim(t);

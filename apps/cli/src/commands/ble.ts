@@ -190,7 +190,14 @@ export async function register(program: Command, ctx: CliContext, args: readonly
       ctx.output.result({ event: 'advertising', address: host.address, name }, () => `Advertising as ${name} (${host.address}). Ctrl-C to stop.`);
       const progress = ctx.output.progress('waiting for a central');
       await new Promise<void>((resolve, reject) => {
-        const finish = (err?: unknown) => (progress.stop(), err ? reject(err) : resolve());
+        let finished = false;
+        const finish = (err?: unknown) => {
+          if (finished) return;
+          finished = true;
+          progress.stop();
+          if (err) reject(err);
+          else resolve();
+        };
         ctx.signal.addEventListener('abort', () => finish(), { once: true });
         host.on('connection', (conn: HciConnection) => {
           const sm = m.attach(conn);
@@ -218,7 +225,9 @@ export async function register(program: Command, ctx: CliContext, args: readonly
           }
           conn.on('disconnect', () => {
             ctx.output.result({ event: 'disconnected', address }, () => `Central ${address} left`);
-            if (!ctx.signal.aborted && !o.once) host.startAdvertising({ data: { flags: 0x06, completeLocalName: name } }).catch(() => {});
+            // A central that left without pairing or encrypting does not end a --once run either:
+            // advertise again and wait for the first one that does.
+            if (!ctx.signal.aborted && !finished) host.startAdvertising({ data: { flags: 0x06, completeLocalName: name } }).catch(() => {});
           });
         });
       });
