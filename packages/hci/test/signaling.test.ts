@@ -100,3 +100,21 @@ test('unhandled ATT requests get "Request Not Supported"; unhandled SMP gets Pai
     { cid: 6, payload: Buffer.from([0x05, 0x05]) },
   ]);
 });
+
+test('an SMP PDU that arrives before the app attached its handler (same read as the connection) reaches it, unanswered by the host', async () => {
+  const sent: Buffer[] = [];
+  const conn = new HciConnection(
+    { handle: 1, role: 'central', peerAddress: 'C0:00:00:00:00:01', peerAddressType: 1, localAddress: 'C0:00:00:00:00:02', localAddressType: 1, connectionInterval: 24, peripheralLatency: 0, supervisionTimeout: 400 },
+    { command: async () => undefined, sendAcl: async (_h, p) => void sent.push(p), psmServer: () => undefined },
+  );
+  // A peripheral's Security Request, then (say) a second PDU, before anyone listens.
+  conn.receiveAcl(0b10, encodeL2capPdu(0x0006, Buffer.from([0x0b, 0x0d])));
+  conn.receiveAcl(0b10, encodeL2capPdu(0x0006, Buffer.from([0x0b, 0x09])));
+  const got: Buffer[] = [];
+  await Promise.resolve(); // the app attaches after `await connect()`: a microtask later
+  conn.setFixedChannelHandler(0x0006, (p) => got.push(Buffer.from(p)));
+  conn.receiveAcl(0b10, encodeL2capPdu(0x0006, Buffer.from([0x0b, 0x01])));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(got, [Buffer.from([0x0b, 0x0d]), Buffer.from([0x0b, 0x09]), Buffer.from([0x0b, 0x01])], 'in arrival order');
+  assert.deepEqual(sent, [], 'no Pairing Failed "not supported" for a handler that came late');
+});

@@ -58,6 +58,9 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
   private disconnectReason: number | undefined;
   private readonly reassembler = new L2capReassembler();
   private readonly fixed = new Map<number, FixedHandler>();
+  /** PDUs for fixed channels with no handler yet, kept until the next macrotask (see onUnhandledFixed). */
+  private unclaimed: { cid: number; payload: Buffer }[] = [];
+  private unclaimedTimer: NodeJS.Immediate | undefined;
   private encryptionWaiter: { resolve: (v: boolean) => void; reject: (e: HciError) => void } | undefined;
   private disconnectWaiter: Promise<number> | undefined;
   private readonly signaling: LeSignaling;
@@ -99,6 +102,12 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
   setFixedChannelHandler(cid: number, handler: FixedHandler): () => void {
     if (cid === FixedCid.LE_Signaling) throw new HciError('INVALID_PARAMETER', 'the LE signaling channel belongs to the host');
     this.fixed.set(cid, handler);
+    // PDUs that arrived before the handler (in the same read as the connection event) go first.
+    const early = this.unclaimed.filter((u) => u.cid === cid);
+    if (early.length > 0) {
+      this.unclaimed = this.unclaimed.filter((u) => u.cid !== cid);
+      for (const u of early) handler(u.payload);
+    }
     return () => {
       if (this.fixed.get(cid) === handler) this.fixed.delete(cid);
     };
@@ -211,7 +220,22 @@ export class HciConnection extends EventEmitter<ConnectionEvents> {
     const fixed = this.fixed.get(cid);
     if (fixed) return fixed(payload);
     if (this.signaling.receiveFrame(cid, payload)) return;
-    this.onUnhandledFixed(cid, payload);
+    // A peer may speak first (a Security Request right after connecting) in the same read as the
+    // connection event, before the app that awaited connect() attached its handler: hold the PDU
+    // until the next macrotask, then answer for the absent handler.
+    if (this.unclaimed.length >= 64) return this.onUnhandledFixed(cid, payload); // a flood gets no grace
+    this.unclaimed.push({ cid, payload });
+    this.unclaimedTimer ??= setImmediate(() => {
+      this.unclaimedTimer = undefined;
+      const left = this.unclaimed;
+      this.unclaimed = [];
+      if (!this.connected) return;
+      for (const u of left) {
+        const handler = this.fixed.get(u.cid);
+        if (handler) handler(u.payload);
+        else this.onUnhandledFixed(u.cid, u.payload);
+      }
+    });
   }
 
   private onUnhandledFixed(cid: number, payload: Buffer): void {
