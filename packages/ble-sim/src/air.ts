@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { SimController, type SimControllerOptions } from './controller.js';
 import { SimError } from './errors.js';
 import { SimLink } from './link.js';
+import type { AdvView } from './reports.js';
 
 const log = createDebug('pairkit:ble-sim:air');
 
@@ -103,13 +104,18 @@ export class SimAir extends EventEmitter<SimAirEvents> {
     }
     for (const init of all) {
       if (!init.isInitiating) continue;
-      const target = all.find((adv) => adv !== init && adv.acceptsConnectionFrom(init));
-      if (target) this.connect(init, target);
+      for (const adv of all) {
+        const v = adv === init ? null : adv.connectableAdvertisement(init);
+        if (v) {
+          this.connect(init, adv, v);
+          break;
+        }
+      }
     }
   }
 
-  private connect(central: SimController, peripheral: SimController): void {
-    const link = central.beginCentral(peripheral);
+  private connect(central: SimController, peripheral: SimController, v: AdvView): void {
+    const link = central.beginCentral(peripheral, v);
     log('link: %s (central, handle %d) <-> %s (peripheral, handle %d)', central.address, link.central.handle, peripheral.address, link.peripheral.handle);
     this.schedule(() => {
       if (link.closed) return;

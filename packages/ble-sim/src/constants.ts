@@ -51,6 +51,18 @@ export const Op = {
   LEReadMaximumDataLength: op(0x08, 0x002f),
   LEReadPHY: op(0x08, 0x0030),
   LESetDefaultPHY: op(0x08, 0x0031),
+  LESetAdvertisingSetRandomAddress: op(0x08, 0x0035),
+  LESetExtendedAdvertisingParameters: op(0x08, 0x0036),
+  LESetExtendedAdvertisingData: op(0x08, 0x0037),
+  LESetExtendedScanResponseData: op(0x08, 0x0038),
+  LESetExtendedAdvertisingEnable: op(0x08, 0x0039),
+  LEReadMaximumAdvertisingDataLength: op(0x08, 0x003a),
+  LEReadNumberOfSupportedAdvertisingSets: op(0x08, 0x003b),
+  LERemoveAdvertisingSet: op(0x08, 0x003c),
+  LEClearAdvertisingSets: op(0x08, 0x003d),
+  LESetExtendedScanParameters: op(0x08, 0x0041),
+  LESetExtendedScanEnable: op(0x08, 0x0042),
+  LEExtendedCreateConnection: op(0x08, 0x0043),
   LEReadBufferSizeV2: op(0x08, 0x0060),
 } as const;
 
@@ -100,8 +112,68 @@ export const SUPPORTED_COMMAND_BITS: ReadonlyArray<readonly [opcode: number, oct
   [Op.LEReadMaximumDataLength, 35, 3],
   [Op.LEReadPHY, 35, 4],
   [Op.LESetDefaultPHY, 35, 5],
+  [Op.LESetAdvertisingSetRandomAddress, 36, 1],
+  [Op.LESetExtendedAdvertisingParameters, 36, 2],
+  [Op.LESetExtendedAdvertisingData, 36, 3],
+  [Op.LESetExtendedScanResponseData, 36, 4],
+  [Op.LESetExtendedAdvertisingEnable, 36, 5],
+  [Op.LEReadMaximumAdvertisingDataLength, 36, 6],
+  [Op.LEReadNumberOfSupportedAdvertisingSets, 36, 7],
+  [Op.LERemoveAdvertisingSet, 37, 0],
+  [Op.LEClearAdvertisingSets, 37, 1],
+  [Op.LESetExtendedScanParameters, 37, 5],
+  [Op.LESetExtendedScanEnable, 37, 6],
+  [Op.LEExtendedCreateConnection, 37, 7],
   [Op.LEReadBufferSizeV2, 41, 5],
 ];
+
+/** Commands a Core 4.2 controller does not have (added in 5.0 and later). */
+export const NEWER_THAN_4_2 = new Set<number>([
+  Op.LEReadPHY,
+  Op.LESetDefaultPHY,
+  Op.LEReadBufferSizeV2,
+  Op.LESetAdvertisingSetRandomAddress,
+  Op.LESetExtendedAdvertisingParameters,
+  Op.LESetExtendedAdvertisingData,
+  Op.LESetExtendedScanResponseData,
+  Op.LESetExtendedAdvertisingEnable,
+  Op.LEReadMaximumAdvertisingDataLength,
+  Op.LEReadNumberOfSupportedAdvertisingSets,
+  Op.LERemoveAdvertisingSet,
+  Op.LEClearAdvertisingSets,
+  Op.LESetExtendedScanParameters,
+  Op.LESetExtendedScanEnable,
+  Op.LEExtendedCreateConnection,
+]);
+
+/**
+ * The two families a controller will not mix between resets (Vol 4 Part E §3.1.1): after one
+ * command of either list, a command of the other gets Command Disallowed.
+ */
+export const LEGACY_ADVERTISING_COMMANDS = new Set<number>([
+  Op.LESetAdvertisingParameters,
+  Op.LEReadAdvertisingPhysicalChannelTxPower,
+  Op.LESetAdvertisingData,
+  Op.LESetScanResponseData,
+  Op.LESetAdvertisingEnable,
+  Op.LESetScanParameters,
+  Op.LESetScanEnable,
+  Op.LECreateConnection,
+]);
+export const EXTENDED_ADVERTISING_COMMANDS = new Set<number>([
+  Op.LESetAdvertisingSetRandomAddress,
+  Op.LESetExtendedAdvertisingParameters,
+  Op.LESetExtendedAdvertisingData,
+  Op.LESetExtendedScanResponseData,
+  Op.LESetExtendedAdvertisingEnable,
+  Op.LEReadMaximumAdvertisingDataLength,
+  Op.LEReadNumberOfSupportedAdvertisingSets,
+  Op.LERemoveAdvertisingSet,
+  Op.LEClearAdvertisingSets,
+  Op.LESetExtendedScanParameters,
+  Op.LESetExtendedScanEnable,
+  Op.LEExtendedCreateConnection,
+]);
 
 export const Evt = {
   DisconnectionComplete: 0x05,
@@ -124,6 +196,10 @@ export const LESub = {
   LongTermKeyRequest: 0x05,
   DataLengthChange: 0x07,
   EnhancedConnectionComplete: 0x0a,
+  ExtendedAdvertisingReport: 0x0d,
+  ScanTimeout: 0x11,
+  AdvertisingSetTerminated: 0x12,
+  ChannelSelectionAlgorithm: 0x14,
 } as const;
 
 /** HCI error codes (Core Vol 1 Part F) the simulator produces. */
@@ -142,10 +218,45 @@ export const Status = {
   UnsupportedRemoteFeature: 0x1a,
   AdvertisingTimeout: 0x3c,
   ConnectionTerminatedDueToMICFailure: 0x3d,
+  UnknownAdvertisingIdentifier: 0x42,
+  LimitReached: 0x43,
+  PacketTooLong: 0x45,
 } as const;
 
 /** Advertising_Type of LE Set Advertising Parameters. */
 export const AdvType = { ADV_IND: 0x00, ADV_DIRECT_IND_HIGH: 0x01, ADV_SCAN_IND: 0x02, ADV_NONCONN_IND: 0x03, ADV_DIRECT_IND_LOW: 0x04 } as const;
+
+/** Advertising_Event_Properties bits of LE Set Extended Advertising Parameters (§7.8.53). */
+export const Props = {
+  Connectable: 0x01,
+  Scannable: 0x02,
+  Directed: 0x04,
+  HighDutyCycle: 0x08,
+  Legacy: 0x10,
+  Anonymous: 0x20,
+  IncludeTxPower: 0x40,
+} as const;
+
+/** The legacy PDU each Advertising_Type stands for, as extended properties. */
+export const LEGACY_TYPE_PROPS: Readonly<Record<number, number>> = {
+  [AdvType.ADV_IND]: 0x13,
+  [AdvType.ADV_DIRECT_IND_HIGH]: 0x1d,
+  [AdvType.ADV_SCAN_IND]: 0x12,
+  [AdvType.ADV_NONCONN_IND]: 0x10,
+  [AdvType.ADV_DIRECT_IND_LOW]: 0x15,
+};
+
+/** Event_Type bits of LE Extended Advertising Report (§7.7.65.13). */
+export const ExtReport = {
+  Connectable: 0x01,
+  Scannable: 0x02,
+  Directed: 0x04,
+  ScanResponse: 0x08,
+  Legacy: 0x10,
+  /** Data_Status in bits 5-6. */
+  MoreToCome: 0x01 << 5,
+  Truncated: 0x02 << 5,
+} as const;
 
 /** Event_Type of LE Advertising Report. */
 export const ReportType = { ADV_IND: 0x00, ADV_DIRECT_IND: 0x01, ADV_SCAN_IND: 0x02, ADV_NONCONN_IND: 0x03, SCAN_RSP: 0x04 } as const;

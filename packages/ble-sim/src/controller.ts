@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import type { SimAir } from './air.js';
 import { Reader, Writer, formatAddress, parseAddress } from './bytes.js';
+import { AdvertisingSets, isLegacy, type ExtAdvSet } from './advertising-sets.js';
+import { extendedReportType, extendedReports, legacyReport, legacyReportType, type AdvView } from './reports.js';
 import {
   AdvType,
   DEFAULT_EVENT_MASK,
@@ -11,8 +13,12 @@ import {
   Evt,
   H4,
   LESub,
+  EXTENDED_ADVERTISING_COMMANDS,
+  LEGACY_ADVERTISING_COMMANDS,
+  LEGACY_TYPE_PROPS,
+  NEWER_THAN_4_2,
   Op,
-  ReportType,
+  Props,
   Status,
   SUPPORTED_COMMAND_BITS,
 } from './constants.js';
@@ -30,6 +36,16 @@ export interface SimControllerOptions {
   numHciCommandPackets?: number;
   /** Filter Accept List size. Default 16. */
   filterAcceptListSize?: number;
+  /**
+   * Core version the controller presents. '5.4' (default) has LE extended advertising,
+   * scanning and connecting; '4.2' has only the legacy commands (the 5.x ones are unknown
+   * commands, HCI version 0x08, no LE Extended Advertising feature bit).
+   */
+  coreVersion?: '5.4' | '4.2';
+  /** Advertising sets (LE Read Number of Supported Advertising Sets). Default 4. */
+  advertisingSets?: number;
+  /** LE Read Maximum Advertising Data Length (31..1650). Default 1650. */
+  maxAdvertisingDataLength?: number;
 }
 
 export interface SimControllerStats {
@@ -60,27 +76,32 @@ const STATUS_COMMANDS = new Set<number>([
   Op.Disconnect,
   Op.ReadRemoteVersionInformation,
   Op.LECreateConnection,
+  Op.LEExtendedCreateConnection,
   Op.LEConnectionUpdate,
   Op.LEReadRemoteFeatures,
   Op.LEEnableEncryption,
 ]);
 
-const SUPPORTED_COMMANDS = (() => {
-  const b = Buffer.alloc(64);
-  for (const [, octet, bit] of SUPPORTED_COMMAND_BITS) b[octet] |= 1 << bit;
-  return b;
-})();
-const IMPLEMENTED = new Set(SUPPORTED_COMMAND_BITS.map(([op]) => op));
+/** What a controller of each core version answers, and the Supported_Commands bitmap that says so. */
+function commandProfile(version: '5.4' | '4.2'): { implemented: Set<number>; bitmap: Buffer } {
+  const rows = SUPPORTED_COMMAND_BITS.filter(([op]) => version === '5.4' || !NEWER_THAN_4_2.has(op));
+  const bitmap = Buffer.alloc(64);
+  for (const [, octet, bit] of rows) bitmap[octet] |= 1 << bit;
+  return { implemented: new Set(rows.map(([op]) => op)), bitmap };
+}
+const PROFILES = { '5.4': commandProfile('5.4'), '4.2': commandProfile('4.2') };
 
 /** LMP features: bit 37 BR/EDR Not Supported, bit 38 LE Supported (Controller). */
 const LMP_FEATURES = Buffer.from([0, 0, 0, 0, 0x60, 0, 0, 0]);
-/** LE features: Encryption, Extended Reject Indication, Peripheral-initiated Features Exchange, LE Ping, Data Packet Length Extension. */
-const LE_FEATURES = 0x3dn;
+/** LE features of 4.2: Encryption, Extended Reject Indication, Peripheral-initiated Features Exchange, LE Ping, Data Packet Length Extension. */
+const LE_FEATURES_4_2 = 0x3dn;
+/** 5.4 adds LE Extended Advertising (bit 12) and Channel Selection Algorithm #2 (bit 14). */
+const LE_FEATURES_5_4 = LE_FEATURES_4_2 | (1n << 12n) | (1n << 14n);
 /** Every state and state combination of Core 4.x (bits 0..41). */
 const LE_SUPPORTED_STATES = (1n << 42n) - 1n;
 const MAX_DATA_OCTETS = 251;
 const MAX_DATA_TIME = 17040;
-const HCI_VERSION = 0x0d; // Core 5.4
+const HCI_VERSION = { '5.4': 0x0d, '4.2': 0x08 } as const;
 const COMPANY_ID = 0xffff; // reserved for tests by the Bluetooth SIG
 const MAX_HANDLE = 0x0eff;
 const DIRECTED_HIGH_DUTY_MS = 1280;
@@ -105,6 +126,10 @@ interface ScanState {
   enabled: boolean;
   filterDuplicates: boolean;
   seen: Set<string>;
+  /** Configured with the extended commands: reports are LE Extended Advertising Reports. */
+  extended: boolean;
+  /** Bumped on each enable/disable; a pending Duration timeout of an older scan is void. */
+  epoch: number;
 }
 
 interface InitiatingState {
@@ -115,6 +140,8 @@ interface InitiatingState {
   intervalMin: number;
   latency: number;
   supervisionTimeout: number;
+  /** LE Extended Create Connection: may also connect to extended (non-legacy) connectable advertising. */
+  extended: boolean;
 }
 
 /**
@@ -128,6 +155,8 @@ export class SimController extends EventEmitter<SimControllerEvents> {
   readonly totalNumAclDataPackets: number;
   readonly numHciCommandPackets: number;
   readonly filterAcceptListSize: number;
+  readonly coreVersion: '5.4' | '4.2';
+  readonly leFeatures: bigint;
   readonly stats: SimControllerStats = { commands: 0, unknownCommands: 0, aclFromHost: 0, aclToHost: 0, aclDropped: 0, events: 0 };
 
   private eventMask = DEFAULT_EVENT_MASK;
@@ -138,6 +167,9 @@ export class SimController extends EventEmitter<SimControllerEvents> {
   private adv: AdvertisingState = defaultAdvertising();
   private scan: ScanState = defaultScan();
   private initiating: InitiatingState | null = null;
+  private readonly sets: AdvertisingSets;
+  /** Which advertising command family the host used since reset (they must not be mixed). */
+  private advertisingCommands: 'legacy' | 'extended' | null = null;
   private readonly links = new Map<number, SimLink>();
   private nextHandle = 0x0001;
   private advEpoch = 0;
@@ -167,6 +199,18 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     this.totalNumAclDataPackets = checkRange('totalNumAclDataPackets', options.totalNumAclDataPackets ?? 8, 1, 255);
     this.numHciCommandPackets = checkRange('numHciCommandPackets', options.numHciCommandPackets ?? 1, 0, 255);
     this.filterAcceptListSize = checkRange('filterAcceptListSize', options.filterAcceptListSize ?? 16, 1, 255);
+    const version = options.coreVersion ?? '5.4';
+    if (version !== '5.4' && version !== '4.2') throw new SimError('BAD_OPTION', `coreVersion must be '5.4' or '4.2', got ${String(version)}`);
+    this.coreVersion = version;
+    this.leFeatures = version === '5.4' ? LE_FEATURES_5_4 : LE_FEATURES_4_2;
+    this.sets = new AdvertisingSets(
+      checkRange('advertisingSets', options.advertisingSets ?? 4, 1, 63),
+      checkRange('maxAdvertisingDataLength', options.maxAdvertisingDataLength ?? 1650, 31, 1650),
+      {
+        schedule: (fn, ms) => this.air.schedule(fn, ms),
+        terminated: (set, status, events) => this.advertisingSetTerminated(set, status, 0, events),
+      },
+    );
   }
 
   /** Public BD_ADDR as text. */
@@ -175,7 +219,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
   }
 
   get isAdvertising(): boolean {
-    return this.adv.enabled;
+    return this.adv.enabled || this.sets.anyEnabled;
   }
   get isScanning(): boolean {
     return this.scan.enabled;
@@ -233,7 +277,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     this.stats.commands++;
     let reply: Reply | null;
     try {
-      reply = this.handle(opcode, new Reader(params));
+      reply = this.checkFamily(opcode) ?? this.handle(opcode, new Reader(params));
     } catch (e) {
       if (!(e instanceof SimError) || e.code !== 'MALFORMED_PACKET') throw e;
       this.log('command 0x%s: parameters too short', opcode.toString(16));
@@ -255,7 +299,26 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     reply.after?.();
   }
 
+  /** Legacy and extended advertising commands do not mix between resets (§3.1.1): Command Disallowed. */
+  private checkFamily(opcode: number): Reply | null {
+    const family = LEGACY_ADVERTISING_COMMANDS.has(opcode) ? 'legacy' : EXTENDED_ADVERTISING_COMMANDS.has(opcode) ? 'extended' : null;
+    if (family === null || !this.profile.implemented.has(opcode)) return null;
+    if (this.advertisingCommands !== null && this.advertisingCommands !== family) {
+      this.log('%s advertising command 0x%s after %s ones: Command Disallowed', family, opcode.toString(16), this.advertisingCommands);
+      return STATUS_COMMANDS.has(opcode)
+        ? { kind: 'status', status: Status.CommandDisallowed }
+        : { kind: 'complete', params: Buffer.from([Status.CommandDisallowed]) };
+    }
+    this.advertisingCommands = family;
+    return null;
+  }
+
+  private get profile(): { implemented: Set<number>; bitmap: Buffer } {
+    return PROFILES[this.coreVersion];
+  }
+
   private handle(opcode: number, r: Reader): Reply | null {
+    if (opcode !== Op.ReadLocalSupportedCommands && !this.profile.implemented.has(opcode)) return null;
     const ok = (w?: Writer, after?: () => void): Reply => ({
       kind: 'complete',
       params: Buffer.concat([Buffer.from([0]), w ? w.build() : Buffer.alloc(0)]),
@@ -284,9 +347,9 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         r.u8();
         return ok();
       case Op.ReadLocalVersionInformation:
-        return ok(new Writer().u8(HCI_VERSION).u16(0x0001).u8(HCI_VERSION).u16(COMPANY_ID).u16(0x0001));
+        return ok(new Writer().u8(HCI_VERSION[this.coreVersion]).u16(0x0001).u8(HCI_VERSION[this.coreVersion]).u16(COMPANY_ID).u16(0x0001));
       case Op.ReadLocalSupportedCommands:
-        return ok(new Writer().bytes(SUPPORTED_COMMANDS));
+        return ok(new Writer().bytes(this.profile.bitmap));
       case Op.ReadLocalSupportedFeatures:
         return ok(new Writer().bytes(LMP_FEATURES));
       case Op.ReadBufferSize:
@@ -314,7 +377,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
       case Op.LEReadBufferSizeV2:
         return ok(new Writer().u16(this.aclDataPacketLength).u8(this.totalNumAclDataPackets).u16(0).u8(0));
       case Op.LEReadLocalSupportedFeatures:
-        return ok(new Writer().u64(LE_FEATURES));
+        return ok(new Writer().u64(this.leFeatures));
       case Op.LEReadSupportedStates:
         return ok(new Writer().u64(LE_SUPPORTED_STATES));
       case Op.LERand:
@@ -377,7 +440,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         const filterPolicy = r.u8();
         if (this.scan.enabled) return fail(Status.CommandDisallowed);
         if (type > 1 || window > interval || ownAddressType > 3 || filterPolicy > 3) return fail(Status.InvalidHCICommandParameters);
-        this.scan = { ...this.scan, active: type === 1, ownAddressType, filterPolicy };
+        this.scan = { ...this.scan, active: type === 1, ownAddressType, filterPolicy, extended: false };
         return ok();
       }
       case Op.LESetScanEnable: {
@@ -413,7 +476,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         return status(0, () =>
           this.air.schedule(() => {
             if (link.closed) return;
-            const w = new Writer().u8(0).u16(link.end(this).handle).u64(LE_FEATURES);
+            const w = new Writer().u8(0).u16(link.end(this).handle).u64(link.peer(this).controller.leFeatures);
             this.leEvent(LESub.ReadRemoteFeaturesComplete, w.build());
           }),
         );
@@ -424,7 +487,8 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         return status(0, () =>
           this.air.schedule(() => {
             if (link.closed) return;
-            const w = new Writer().u8(0).u16(link.end(this).handle).u8(HCI_VERSION).u16(COMPANY_ID).u16(0x0001);
+            const peer = link.peer(this).controller;
+            const w = new Writer().u8(0).u16(link.end(this).handle).u8(HCI_VERSION[peer.coreVersion]).u16(COMPANY_ID).u16(0x0001);
             this.event(Evt.ReadRemoteVersionInformationComplete, w.build());
           }),
         );
@@ -481,9 +545,112 @@ export class SimController extends EventEmitter<SimControllerEvents> {
         if ((!(all & 1) && !(tx & 1)) || (!(all & 2) && !(rx & 1))) return fail(Status.UnsupportedFeatureOrParameterValue);
         return ok();
       }
+      case Op.LESetAdvertisingSetRandomAddress:
+        return fail(this.sets.setRandomAddress(r));
+      case Op.LESetExtendedAdvertisingParameters: {
+        const [s, txPower] = this.sets.setParameters(r);
+        return s === 0 ? ok(new Writer().i8(txPower)) : fail(s);
+      }
+      case Op.LESetExtendedAdvertisingData:
+      case Op.LESetExtendedScanResponseData: {
+        const { status: s, changed } = this.sets.setData(r, opcode === Op.LESetExtendedAdvertisingData ? 'data' : 'scanResponse');
+        return s === 0 ? ok(undefined, () => changed && this.air.update(this)) : fail(s);
+      }
+      case Op.LESetExtendedAdvertisingEnable: {
+        const s = this.sets.setEnable(r, (set) => this.setAddress(set) !== null);
+        return s === 0 ? ok(undefined, () => this.air.update(this)) : fail(s);
+      }
+      case Op.LEReadMaximumAdvertisingDataLength:
+        return ok(new Writer().u16(this.sets.maxDataLength));
+      case Op.LEReadNumberOfSupportedAdvertisingSets:
+        return ok(new Writer().u8(this.sets.maxSets));
+      case Op.LERemoveAdvertisingSet:
+        return fail(this.sets.remove(r));
+      case Op.LEClearAdvertisingSets:
+        return fail(this.sets.clear());
+      case Op.LESetExtendedScanParameters:
+        return this.setExtendedScanParameters(r);
+      case Op.LESetExtendedScanEnable:
+        return this.setExtendedScanEnable(r);
+      case Op.LEExtendedCreateConnection:
+        return this.extendedCreateConnection(r, status);
       default:
-        return IMPLEMENTED.has(opcode) ? fail(Status.CommandDisallowed) : null;
+        return this.profile.implemented.has(opcode) ? fail(Status.CommandDisallowed) : null;
     }
+  }
+
+  private setExtendedScanParameters(r: Reader): Reply {
+    const ownAddressType = r.u8();
+    const filterPolicy = r.u8();
+    const phys = r.u8();
+    const perPhy: Array<{ type: number; interval: number; window: number }> = [];
+    for (const bit of [0, 2]) if (phys & (1 << bit)) perPhy.push({ type: r.u8(), interval: r.u16(), window: r.u16() });
+    const done = (s: number): Reply => ({ kind: 'complete', params: Buffer.from([s]) });
+    if (this.scan.enabled) return done(Status.CommandDisallowed);
+    if (phys === 0 || ownAddressType > 3 || filterPolicy > 3) return done(Status.InvalidHCICommandParameters);
+    // Only LE 1M here: Coded (bit 2) or reserved bits are valid requests this controller cannot honour.
+    if (phys & ~1) return done(Status.UnsupportedFeatureOrParameterValue);
+    const p = perPhy[0];
+    if (p.type > 1 || p.interval < 4 || p.window < 4 || p.window > p.interval) return done(Status.InvalidHCICommandParameters);
+    this.scan = { ...this.scan, active: p.type === 1, ownAddressType, filterPolicy, extended: true };
+    return done(0);
+  }
+
+  private setExtendedScanEnable(r: Reader): Reply {
+    const enable = r.u8();
+    const dup = r.u8();
+    const duration = r.u16();
+    const period = r.u16();
+    const done = (s: number, after?: () => void): Reply => ({ kind: 'complete', params: Buffer.from([s]), after });
+    if (enable > 1 || dup > 2) return done(Status.InvalidHCICommandParameters);
+    if (enable === 0) {
+      this.scan.enabled = false;
+      this.scan.epoch++;
+      return done(0);
+    }
+    if (period !== 0 && (duration === 0 || duration * 10 >= period * 1280)) return done(Status.InvalidHCICommandParameters);
+    if (period !== 0) return done(Status.UnsupportedFeatureOrParameterValue); // periodic scanning is not simulated
+    if (this.ownAddress(this.scan.ownAddressType) === null) return done(Status.InvalidHCICommandParameters);
+    if (!this.scan.enabled) this.scan.seen = new Set();
+    this.scan.enabled = true;
+    this.scan.extended = true;
+    this.scan.filterDuplicates = dup !== 0;
+    const epoch = ++this.scan.epoch;
+    return done(0, () => {
+      if (duration > 0) {
+        this.air.schedule(() => {
+          if (this.closed || !this.scan.enabled || this.scan.epoch !== epoch) return;
+          this.scan.enabled = false;
+          this.leEvent(LESub.ScanTimeout, Buffer.alloc(0));
+        }, duration * 10);
+      }
+      this.air.update(this);
+    });
+  }
+
+  private extendedCreateConnection(r: Reader, status: (s: number, after?: () => void) => Reply): Reply {
+    const filterPolicy = r.u8();
+    const ownAddressType = r.u8();
+    const peerAddressType = r.u8();
+    const peerAddress = r.bytes(6);
+    const phys = r.u8();
+    const entries: number[][] = [];
+    for (const bit of [0, 1, 2]) {
+      if (!(phys & (1 << bit))) continue;
+      const e: number[] = [];
+      for (let i = 0; i < 8; i++) e.push(r.u16());
+      entries.push(e);
+    }
+    if (this.initiating) return status(Status.CommandDisallowed);
+    if (phys === 0 || filterPolicy > 1 || peerAddressType > 3 || ownAddressType > 3) return status(Status.InvalidHCICommandParameters);
+    if (phys & ~1) return status(Status.UnsupportedFeatureOrParameterValue); // 2M / Coded not simulated
+    const [scanInterval, scanWindow, intervalMin, intervalMax, latency, supervisionTimeout] = entries[0];
+    if (scanWindow > scanInterval || scanInterval < 4) return status(Status.InvalidHCICommandParameters);
+    if (intervalMin > intervalMax || intervalMin < 6 || intervalMax > 3200 || latency > 499) return status(Status.InvalidHCICommandParameters);
+    if (supervisionTimeout < 10 || supervisionTimeout > 3200) return status(Status.InvalidHCICommandParameters);
+    if (this.ownAddress(ownAddressType) === null) return status(Status.InvalidHCICommandParameters);
+    this.initiating = { filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout, extended: true };
+    return status(0, () => this.air.update(this));
   }
 
   private setAdvertisingParameters(r: Reader): Reply {
@@ -536,7 +703,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     if (intervalMin > intervalMax || intervalMin < 6 || intervalMax > 3200 || latency > 499) return status(Status.InvalidHCICommandParameters);
     if (supervisionTimeout < 10 || supervisionTimeout > 3200) return status(Status.InvalidHCICommandParameters);
     if (this.ownAddress(ownAddressType) === null) return status(Status.InvalidHCICommandParameters);
-    this.initiating = { filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout };
+    this.initiating = { filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout, extended: false };
     return status(0, () => this.air.update(this));
   }
 
@@ -632,64 +799,126 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     return this.randomAddress ? { type: 1, address: this.randomAddress } : null;
   }
 
-  /** Scanner side: hear one advertiser's current advertising (and scan response). */
-  hear(adv: SimController): void {
-    const a = adv.adv;
-    const from = adv.ownAddress(a.ownAddressType);
-    const me = this.ownAddress(this.scan.ownAddressType);
-    if (!from || !me) return;
-    if ((this.scan.filterPolicy & 1) === 1 && !this.acceptList.has(listKey(from.type, from.address))) return;
-    const reports: Array<[number, Buffer]> = [];
-    switch (a.type) {
-      case AdvType.ADV_IND:
-        reports.push([ReportType.ADV_IND, a.data]);
-        if (this.scan.active) reports.push([ReportType.SCAN_RSP, a.scanResponse]);
-        break;
-      case AdvType.ADV_SCAN_IND:
-        reports.push([ReportType.ADV_SCAN_IND, a.data]);
-        if (this.scan.active) reports.push([ReportType.SCAN_RSP, a.scanResponse]);
-        break;
-      case AdvType.ADV_NONCONN_IND:
-        reports.push([ReportType.ADV_NONCONN_IND, a.data]);
-        break;
-      default: // directed: only the addressed device hears it
-        if (a.peerAddressType === me.type && a.peerAddress.equals(me.address)) reports.push([ReportType.ADV_DIRECT_IND, Buffer.alloc(0)]);
-    }
-    for (const [type, data] of reports) {
-      const key = `${listKey(from.type, from.address)}/${type}`;
-      if (this.scan.filterDuplicates) {
-        if (this.scan.seen.has(key)) continue;
-        this.scan.seen.add(key);
-      }
-      const w = new Writer().u8(1).u8(type).u8(from.type).bytes(from.address).u8(data.length).bytes(data).i8(this.air.rssi);
-      this.air.schedule(() => this.scan.enabled && !this.closed && this.leEvent(LESub.AdvertisingReport, w.build()));
-    }
+  /** The address an advertising set advertises with (its own random address when Own_Address_Type is random). */
+  setAddress(set: ExtAdvSet): { type: number; address: Buffer } | null {
+    if ((set.ownAddressType & 1) === 0) return { type: 0, address: this.publicAddress };
+    return set.randomAddress ? { type: 1, address: set.randomAddress } : null;
   }
 
-  /** Advertiser side: would this advertising accept a connection from that initiator now? */
-  acceptsConnectionFrom(init: SimController): boolean {
+  /** Everything this controller advertises right now: legacy advertising and enabled extended sets. */
+  advertisements(): AdvView[] {
+    const out: AdvView[] = [];
     const a = this.adv;
-    const want = init.initiating;
-    if (!a.enabled || !want) return false;
-    if (a.type === AdvType.ADV_SCAN_IND || a.type === AdvType.ADV_NONCONN_IND) return false;
-    const me = this.ownAddress(a.ownAddressType);
-    const them = init.ownAddress(want.ownAddressType);
-    if (!me || !them) return false;
-    const directed = a.type === AdvType.ADV_DIRECT_IND_HIGH || a.type === AdvType.ADV_DIRECT_IND_LOW;
-    if (directed && !(a.peerAddressType === them.type && a.peerAddress.equals(them.address))) return false;
-    if (!directed && a.filterPolicy >= 2 && !this.acceptList.has(listKey(them.type, them.address))) return false;
-    if (want.filterPolicy === 1) return init.acceptList.has(listKey(me.type, me.address));
-    return want.peerAddressType === me.type && want.peerAddress.equals(me.address);
+    const legacyFrom = a.enabled ? this.ownAddress(a.ownAddressType) : null;
+    if (a.enabled && legacyFrom) {
+      out.push({
+        props: LEGACY_TYPE_PROPS[a.type],
+        from: legacyFrom,
+        peerAddressType: a.peerAddressType,
+        peerAddress: a.peerAddress,
+        filterPolicy: a.filterPolicy,
+        data: a.data,
+        scanResponse: a.scanResponse,
+        sid: 0,
+        did: 0,
+        txPower: 0,
+        setHandle: undefined,
+      });
+    }
+    for (const set of this.sets.enabled()) {
+      const from = (set.props & Props.Anonymous) !== 0 ? null : this.setAddress(set);
+      if (!from && (set.props & Props.Anonymous) === 0) continue;
+      out.push({
+        props: set.props,
+        from,
+        peerAddressType: set.peerAddressType,
+        peerAddress: set.peerAddress,
+        filterPolicy: set.filterPolicy,
+        data: set.data,
+        scanResponse: set.scanResponse,
+        sid: set.sid,
+        did: set.did,
+        txPower: set.txPower,
+        setHandle: set.handle,
+      });
+    }
+    return out;
   }
 
-  /** Initiator side: the air matched us with `peripheral`; both leave their GAP state now. */
-  beginCentral(peripheral: SimController): SimLink {
+  /** Scanner side: hear one advertiser's current advertising (and scan responses). */
+  hear(adv: SimController): void {
+    const me = this.ownAddress(this.scan.ownAddressType);
+    if (!me) return;
+    for (const v of adv.advertisements()) this.hearOne(v, me);
+  }
+
+  private hearOne(v: AdvView, me: { type: number; address: Buffer }): void {
+    const legacyPdu = isLegacy(v.props);
+    // A scanner set up with the legacy commands only listens for legacy PDUs (no ADV_EXT_IND).
+    if (!legacyPdu && !this.scan.extended) return;
+    if ((this.scan.filterPolicy & 1) === 1 && !(v.from && this.acceptList.has(listKey(v.from.type, v.from.address)))) return;
+    const directed = (v.props & Props.Directed) !== 0;
+    if (directed && !(v.peerAddressType === me.type && v.peerAddress.equals(me.address))) return;
+    const pdus: Array<[scanResponse: boolean, data: Buffer]> = [[false, directed && legacyPdu ? Buffer.alloc(0) : v.data]];
+    if ((v.props & Props.Scannable) !== 0 && this.scan.active) pdus.push([true, v.scanResponse]);
+    const who = v.from ? listKey(v.from.type, v.from.address) : 'anonymous';
+    for (const [scanResponse, data] of pdus) {
+      if (!this.scan.extended) {
+        const type = legacyReportType(v.props, scanResponse);
+        if (!this.firstTime(`${who}/${type}`) || !v.from) continue;
+        const params = legacyReport(type, v.from, data, this.air.rssi);
+        this.air.schedule(() => this.scan.enabled && !this.closed && this.leEvent(LESub.AdvertisingReport, params));
+        continue;
+      }
+      // Extended duplicate filtering keys on the ADI too: a new DID is reported again.
+      const key = legacyPdu ? `${who}/${extendedReportType(v.props, scanResponse)}` : `${who}/${extendedReportType(v.props, scanResponse)}/${v.sid}/${v.did}`;
+      if (!this.firstTime(key)) continue;
+      const events = extendedReports(v, scanResponse, data, this.air.rssi, directed ? me : null);
+      // One scheduled delivery for all fragments keeps them consecutive, as the spec wants.
+      this.air.schedule(() => {
+        if (!this.scan.enabled || this.closed) return;
+        for (const params of events) this.leEvent(LESub.ExtendedAdvertisingReport, params);
+      });
+    }
+  }
+
+  /** Duplicate filtering: false when this report was already sent in this scan. */
+  private firstTime(key: string): boolean {
+    if (!this.scan.filterDuplicates) return true;
+    if (this.scan.seen.has(key)) return false;
+    this.scan.seen.add(key);
+    return true;
+  }
+
+  /** Advertiser side: the advertisement that would accept a connection from that initiator now, if any. */
+  connectableAdvertisement(init: SimController): AdvView | null {
+    const want = init.initiating;
+    if (!want) return null;
+    const them = init.ownAddress(want.ownAddressType);
+    if (!them) return null;
+    for (const v of this.advertisements()) {
+      if ((v.props & Props.Connectable) === 0 || !v.from) continue;
+      // LE Create Connection only answers legacy ADV_IND / ADV_DIRECT_IND; extended needs AUX_CONNECT_REQ.
+      if (!isLegacy(v.props) && !want.extended) continue;
+      const directed = (v.props & Props.Directed) !== 0;
+      if (directed && !(v.peerAddressType === them.type && v.peerAddress.equals(them.address))) continue;
+      if (!directed && v.filterPolicy >= 2 && !this.acceptList.has(listKey(them.type, them.address))) continue;
+      const wanted = want.filterPolicy === 1 ? init.acceptList.has(listKey(v.from.type, v.from.address)) : want.peerAddressType === v.from.type && want.peerAddress.equals(v.from.address);
+      if (wanted) return v;
+    }
+    return null;
+  }
+
+  /** Initiator side: the air matched us with `peripheral`'s advertisement `v`; both leave their GAP state now. */
+  beginCentral(peripheral: SimController, v: AdvView): SimLink {
     const want = this.initiating;
     const myAddr = want && this.ownAddress(want.ownAddressType);
-    const peerAddr = peripheral.ownAddress(peripheral.adv.ownAddressType);
-    if (!want || !myAddr || !peerAddr) throw new Error('beginCentral without initiating state');
+    if (!want || !myAddr || !v.from) throw new Error('beginCentral without initiating state');
     this.initiating = null;
-    peripheral.adv.enabled = false; // legacy advertising stops once connected
+    // Connectable advertising stops once connected (legacy or the set that was connected to).
+    const set = v.setHandle === undefined ? undefined : peripheral.sets.get(v.setHandle);
+    if (set) peripheral.sets.stopForConnection(set);
+    else peripheral.adv.enabled = false;
     const end = (c: SimController, role: 0 | 1, addr: { type: number; address: Buffer }): LinkEnd => ({
       controller: c,
       handle: c.allocateHandle(),
@@ -700,11 +929,15 @@ export class SimController extends EventEmitter<SimControllerEvents> {
       txOctets: 27,
       txTime: 328,
     });
-    const link = new SimLink(end(this, 0, myAddr), end(peripheral, 1, peerAddr), {
+    const link = new SimLink(end(this, 0, myAddr), end(peripheral, 1, v.from), {
       interval: want.intervalMin,
       latency: want.latency,
       supervisionTimeout: want.supervisionTimeout,
     });
+    // AUX_CONNECT_REQ always uses Channel Selection Algorithm #2; CONNECT_IND when both support it.
+    const csa2 = !isLegacy(v.props) || ((this.leFeatures & peripheral.leFeatures) >> 14n) & 1n ? true : false;
+    link.channelSelectionAlgorithm = csa2 ? 1 : 0;
+    link.advertisingHandle = set?.handle;
     this.links.set(link.central.handle, link);
     peripheral.links.set(link.peripheral.handle, link);
     return link;
@@ -725,6 +958,18 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     const w = new Writer().u8(0).u16(me.handle).u8(me.role).u8(peer.addressType).bytes(peer.address);
     const tail = new Writer().u16(link.interval).u16(link.latency).u16(link.supervisionTimeout).u8(0).build();
     this.sendConnectionComplete(w, tail);
+    // Only where the host unmasked it (it is masked at reset).
+    this.leEvent(LESub.ChannelSelectionAlgorithm, new Writer().u16(me.handle).u8(link.channelSelectionAlgorithm).build());
+    if (me.role === 1 && link.advertisingHandle !== undefined) {
+      const set = this.sets.get(link.advertisingHandle);
+      if (set) this.advertisingSetTerminated(set, 0, me.handle, 1);
+    }
+  }
+
+  /** LE Advertising Set Terminated: a connection was made on the set, or its duration / event limit ran out. */
+  private advertisingSetTerminated(set: ExtAdvSet, status: number, handle: number, events: number): void {
+    if (this.closed) return;
+    this.leEvent(LESub.AdvertisingSetTerminated, new Writer().u8(status).u8(set.handle).u16(handle).u8(events).build());
   }
 
   private connectionFailed(reason: number): void {
@@ -854,6 +1099,8 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     this.leEventMask = DEFAULT_LE_EVENT_MASK;
     this.randomAddress = null;
     this.acceptList.clear();
+    this.sets.clearAll();
+    this.advertisingCommands = null;
     this.suggestedTxOctets = 27;
     this.suggestedTxTime = 328;
   }
@@ -863,6 +1110,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     this.adv = defaultAdvertising();
     this.scan = defaultScan();
     this.initiating = null;
+    for (const set of this.sets.enabled()) this.sets.stopForConnection(set);
     for (const link of [...this.links.values()]) this.air.terminate(link, this, -1, Status.ConnectionTimeout);
     this.links.clear();
     this.aclInFlight = 0;
@@ -912,7 +1160,7 @@ function defaultAdvertising(): AdvertisingState {
 }
 
 function defaultScan(): ScanState {
-  return { active: false, ownAddressType: 0, filterPolicy: 0, enabled: false, filterDuplicates: false, seen: new Set() };
+  return { active: false, ownAddressType: 0, filterPolicy: 0, enabled: false, filterDuplicates: false, seen: new Set(), extended: false, epoch: 0 };
 }
 
 function checkRange(name: string, v: number, min: number, max: number): number {

@@ -35,6 +35,10 @@ export class SimLink {
   interval: number;
   latency: number;
   supervisionTimeout: number;
+  /** 0 = Channel Selection Algorithm #1, 1 = #2 (LE Channel Selection Algorithm event). */
+  channelSelectionAlgorithm = 0;
+  /** The peripheral's extended advertising set the link was made from, if any. */
+  advertisingHandle: number | undefined;
 
   constructor(
     readonly central: LinkEnd,
