@@ -90,6 +90,9 @@ test('a joiner whose link drops during pairing is forgotten: the initiator adver
 
 test('the attempts cap: a dropped link and a peer that rejects the comparison use up maxAttempts 2; TOO_MANY_ATTEMPTS, nothing stored', async (t) => {
   const [a, b] = await pairOfDevices(t);
+  const zero = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes, maxAttempts: 0 });
+  zero.on('advertising', () => assert.fail('a bad cap must not start advertising'));
+  assert.equal(codeOf((await Promise.allSettled([zero.run()]))[0]), 'INVALID_INPUT');
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes, maxAttempts: 2 });
   const attempts: HandoverEvents['attempt-failed'][0][] = [];
   const advertised: number[] = [];
