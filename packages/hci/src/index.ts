@@ -30,4 +30,5 @@ export * from './btsnoop.js';
 export * from './host/init.js';
 export * from './gap/advertising.js';
 export * from './gap/scanning.js';
+export * from './gap/extended.js';
 export * from './l2cap/le-signaling.js';

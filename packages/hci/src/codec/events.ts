@@ -113,11 +113,6 @@ export const eventSchemas = {
     subevent: LeSubevent.LE_PHY_Update_Complete,
     fields: [status, ch, ['txPhy', 'u8'], ['rxPhy', 'u8']],
   },
-  LE_Extended_Advertising_Report: {
-    code: EventCode.LE_Meta,
-    subevent: LeSubevent.LE_Extended_Advertising_Report,
-    fields: [['reports', 'rest']],
-  },
   LE_Scan_Timeout: { code: EventCode.LE_Meta, subevent: LeSubevent.LE_Scan_Timeout, fields: [] },
   LE_Advertising_Set_Terminated: {
     code: EventCode.LE_Meta,
@@ -149,10 +144,37 @@ export interface AdvertisingReport {
   rssi: number;
 }
 
+/** One report of LE Extended Advertising Report (§7.7.65.13). */
+export interface ExtendedAdvertisingReport {
+  /** Bits: 0 connectable, 1 scannable, 2 directed, 3 scan response, 4 legacy PDU, 5-6 data status. */
+  eventType: number;
+  /** 0xFF: anonymous advertising. */
+  addressType: number;
+  address: string;
+  /** 1 LE 1M, 3 LE Coded. */
+  primaryPhy: number;
+  /** 0 none (legacy PDUs), 1 LE 1M, 2 LE 2M, 3 LE Coded. */
+  secondaryPhy: number;
+  /** 0xFF: no ADI. */
+  advertisingSid: number;
+  /** dBm; 127 means not available. */
+  txPower: number;
+  /** dBm; 127 means not available. */
+  rssi: number;
+  periodicAdvertisingInterval: number;
+  directAddressType: number;
+  directAddress: string;
+  data: Buffer;
+}
+
+/** Data_Status of an extended report (bits 5-6 of Event_Type). */
+export const ExtendedReportDataStatus = { Complete: 0, MoreToCome: 1, Truncated: 2 } as const;
+
 /** Events whose layout has arrays, parsed by hand. */
 export interface CustomEventParams {
   Number_Of_Completed_Packets: { handles: CompletedPackets[] };
   LE_Advertising_Report: { reports: AdvertisingReport[] };
+  LE_Extended_Advertising_Report: { reports: ExtendedAdvertisingReport[] };
 }
 
 type FixedName = keyof typeof eventSchemas;
@@ -199,6 +221,31 @@ function parseAdvReports(r: Reader): CustomEventParams['LE_Advertising_Report'] 
   return { reports };
 }
 
+const signed = (v: number) => (v > 127 ? v - 256 : v);
+
+function parseExtAdvReports(r: Reader): CustomEventParams['LE_Extended_Advertising_Report'] {
+  const n = r.u8();
+  const reports: ExtendedAdvertisingReport[] = [];
+  for (let i = 0; i < n; i++) {
+    const eventType = r.u16();
+    const addressType = r.u8();
+    r.need(6);
+    const address = addressFromBytes(r.bytes(6));
+    const primaryPhy = r.u8();
+    const secondaryPhy = r.u8();
+    const advertisingSid = r.u8();
+    const txPower = signed(r.u8());
+    const rssi = signed(r.u8());
+    const periodicAdvertisingInterval = r.u16();
+    const directAddressType = r.u8();
+    r.need(6);
+    const directAddress = addressFromBytes(r.bytes(6));
+    const data = r.bytes(r.u8());
+    reports.push({ eventType, addressType, address, primaryPhy, secondaryPhy, advertisingSid, txPower, rssi, periodicAdvertisingInterval, directAddressType, directAddress, data });
+  }
+  return { reports };
+}
+
 /** Decode an HCI event packet (H4 bytes, indicator 0x04 first). Errors are HciError. */
 export function decodeEvent(h4: Uint8Array): HciEvent {
   const p = decodePacket(h4);
@@ -216,6 +263,9 @@ export function decodeEventParams(code: number, data: Uint8Array): HciEvent {
   }
   if (subevent === LeSubevent.LE_Advertising_Report) {
     return { name: 'LE_Advertising_Report', code, subevent, params: parseAdvReports(r) };
+  }
+  if (subevent === LeSubevent.LE_Extended_Advertising_Report) {
+    return { name: 'LE_Extended_Advertising_Report', code, subevent, params: parseExtAdvReports(r) };
   }
   const name = byKey.get(subevent === undefined ? code : 0x100 | subevent);
   if (!name) {
@@ -248,6 +298,28 @@ export function buildEvent<N extends EventName>(name: N, params: EventParams<N>)
       const rssi = Buffer.alloc(1);
       rssi.writeInt8(rep.rssi);
       parts.push(Buffer.from([rep.eventType, rep.addressType]), addressToBytes(rep.address), Buffer.from([rep.data.length]), Buffer.from(rep.data), rssi);
+    }
+    return encodeEvent(EventCode.LE_Meta, Buffer.concat(parts));
+  }
+  if (name === 'LE_Extended_Advertising_Report') {
+    const { reports } = params as CustomEventParams['LE_Extended_Advertising_Report'];
+    const parts: Buffer[] = [Buffer.from([LeSubevent.LE_Extended_Advertising_Report, reports.length])];
+    for (const rep of reports) {
+      if (rep.data.length > 255) throw new HciError('TOO_LARGE', 'extended advertising report data over 255 bytes');
+      const head = Buffer.alloc(24);
+      head.writeUInt16LE(rep.eventType, 0);
+      head[2] = rep.addressType;
+      addressToBytes(rep.address).copy(head, 3);
+      head[9] = rep.primaryPhy;
+      head[10] = rep.secondaryPhy;
+      head[11] = rep.advertisingSid;
+      head.writeInt8(rep.txPower, 12);
+      head.writeInt8(rep.rssi, 13);
+      head.writeUInt16LE(rep.periodicAdvertisingInterval, 14);
+      head[16] = rep.directAddressType;
+      addressToBytes(rep.directAddress).copy(head, 17);
+      head[23] = rep.data.length;
+      parts.push(head, Buffer.from(rep.data));
     }
     return encodeEvent(EventCode.LE_Meta, Buffer.concat(parts));
   }

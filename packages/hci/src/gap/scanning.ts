@@ -2,17 +2,42 @@ import { HciError } from '../errors.js';
 import type { AdvertisingData } from './ad.js';
 import type { HciHost } from '../host/host.js';
 import { ms625 } from './advertising.js';
+import { scanPhyParameters } from './extended.js';
 
-export type ScanHost = Pick<HciHost, 'command' | 'addressType' | 'isClosed' | 'on' | 'off'>;
+export type ScanHost = Pick<HciHost, 'command' | 'addressType' | 'isClosed' | 'on' | 'off' | 'advertisingCommands'>;
 
+/**
+ * One advertisement (or scan response) as the scanner saw it, from an LE Advertising Report or
+ * a (reassembled) LE Extended Advertising Report: the same shape either way.
+ */
 export interface AdvertisementReport {
   address: string;
   addressType: number;
+  /**
+   * The legacy Event_Type this PDU amounts to: 0 ADV_IND (connectable), 1 ADV_DIRECT_IND,
+   * 2 ADV_SCAN_IND (scannable), 3 ADV_NONCONN_IND, 4 SCAN_RSP. Extended PDUs map by their
+   * properties; the booleans below say the same more plainly.
+   */
   eventType: number;
   rssi: number;
   data: Buffer;
   /** Parsed AD; undefined when the data is malformed. */
   ad: AdvertisingData | undefined;
+  /** A legacy PDU (ADV_IND, ADV_SCAN_IND, ...): what a 4.x scanner sees too. False for extended PDUs. */
+  legacy: boolean;
+  connectable: boolean;
+  scannable: boolean;
+  directed: boolean;
+  scanResponse: boolean;
+  /** Primary and secondary PHY (1 LE 1M, 2 LE 2M, 3 LE Coded) where the controller says (extended reports). */
+  primaryPhy?: number;
+  secondaryPhy?: number;
+  /** Advertising SID of extended PDUs. */
+  sid?: number;
+  /** Advertised TX power in dBm, when the advertiser included it. */
+  txPower?: number;
+  /** The controller delivered only part of the data (extended reports). */
+  truncated?: boolean;
 }
 
 export interface ScanOptions {
@@ -24,6 +49,17 @@ export interface ScanOptions {
 }
 
 export async function startScanning(host: ScanHost, opts: ScanOptions = {}): Promise<void> {
+  const filterDuplicates = opts.filterDuplicates === false ? 0 : 1;
+  if (host.advertisingCommands === 'extended') {
+    await host.command('HCI_LE_Set_Extended_Scan_Parameters', {
+      ownAddressType: host.addressType,
+      scanningFilterPolicy: 0,
+      scanningPhys: 0x01, // LE 1M
+      phyParameters: scanPhyParameters(opts.active !== false, ms625(opts.intervalMs ?? 60), ms625(opts.windowMs ?? 30)),
+    });
+    await host.command('HCI_LE_Set_Extended_Scan_Enable', { enable: 1, filterDuplicates, duration: 0, period: 0 });
+    return;
+  }
   await host.command('HCI_LE_Set_Scan_Parameters', {
     leScanType: opts.active === false ? 0 : 1,
     leScanInterval: ms625(opts.intervalMs ?? 60),
@@ -31,10 +67,14 @@ export async function startScanning(host: ScanHost, opts: ScanOptions = {}): Pro
     ownAddressType: host.addressType,
     scanningFilterPolicy: 0,
   });
-  await host.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 1, filterDuplicates: opts.filterDuplicates === false ? 0 : 1 });
+  await host.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 1, filterDuplicates });
 }
 
 export async function stopScanning(host: ScanHost): Promise<void> {
+  if (host.advertisingCommands === 'extended') {
+    await host.command('HCI_LE_Set_Extended_Scan_Enable', { enable: 0, filterDuplicates: 0, duration: 0, period: 0 });
+    return;
+  }
   await host.command('HCI_LE_Set_Scan_Enable', { leScanEnable: 0, filterDuplicates: 0 });
 }
 

@@ -23,6 +23,8 @@ import { parseAd, type AdvertisingData } from '../gap/ad.js';
 import { startAdvertising, stopAdvertising, type AdvertisingOptions } from '../gap/advertising.js';
 import { scan, scanFor, startScanning, stopScanning, type AdvertisementReport, type ScanOptions } from '../gap/scanning.js';
 import { initController, type ControllerInfo } from './init.js';
+import { ExtendedReportAssembler, extendedCreateConnectionParameters } from '../gap/extended.js';
+import type { AdvertisingReport, ExtendedAdvertisingReport } from '../codec/events.js';
 
 import { generateResolvablePrivateAddress, generateStaticRandomAddress } from '../gap/privacy.js';
 import { normalizeAddress } from '../address.js';
@@ -42,6 +44,11 @@ export interface HciHostOptions {
   address?: string;
   /** Clock in ms (default Date.now); passed to the sans-IO cores. */
   now?: () => number;
+  /**
+   * Advertise, scan and connect with the legacy commands even when the controller has LE
+   * Extended Advertising (default false: extended where the controller has it).
+   */
+  legacyAdvertising?: boolean;
 }
 
 export interface ConnectOptions {
@@ -77,6 +84,17 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   /** Our current random address (static by default). */
   address: string;
   readonly addressType = AddressType.Random;
+  /**
+   * The command family GAP uses, chosen by init(): 'extended' when the controller reports LE
+   * Extended Advertising (feature bit and commands) and legacy was not forced. A controller
+   * refuses the other family from then on (Command Disallowed), so everything GAP does
+   * (advertise, scan, connect) goes through the chosen one.
+   */
+  advertisingCommands: 'legacy' | 'extended' = 'legacy';
+  /** Most advertising data one advertisement carries: 31 with legacy commands, the controller's maximum otherwise. */
+  maxAdvertisingDataLength = 31;
+  private readonly forceLegacy: boolean;
+  private readonly extendedReports = new ExtendedReportAssembler();
   private readonly now: () => number;
   private readonly commands: CommandQueue;
   private readonly acl = new AclFlow();
@@ -98,6 +116,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     super();
     this.transport = transport;
     this.now = opts.now ?? Date.now;
+    this.forceLegacy = opts.legacyAdvertising === true;
     this.commands = new CommandQueue(opts.commandTimeoutMs ?? 5000);
     this.address = opts.address ? normalizeAddress(opts.address) : generateStaticRandomAddress();
     transport.on('data', this.onData);
@@ -260,14 +279,12 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
         this.onConnectionComplete(ev);
         return;
       case 'LE_Advertising_Report':
+        for (const r of ev.params.reports) this.emit('advertisement', legacyReport(r));
+        return;
+      case 'LE_Extended_Advertising_Report':
         for (const r of ev.params.reports) {
-          let ad: AdvertisingData | undefined;
-          try {
-            ad = parseAd(r.data);
-          } catch {
-            ad = undefined;
-          }
-          this.emit('advertisement', { address: r.address, addressType: r.addressType, eventType: r.eventType, rssi: r.rssi, data: r.data, ad });
+          const whole = this.extendedReports.push(r);
+          if (whole) this.emit('advertisement', extendedReport(whole.report, whole.data, whole.truncated));
         }
         return;
       case 'LE_Long_Term_Key_Request':
@@ -365,8 +382,19 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   /** The LE init sequence (see initController); returns what the controller told us. */
   async init(signal?: AbortSignal): Promise<ControllerInfo> {
+    this.advertisingCommands = 'legacy';
+    this.maxAdvertisingDataLength = 31;
     const info = await initController(this, this.address, signal);
     this.acl.setBuffers(info.aclBuffers.maxLength, info.aclBuffers.total);
+    if (info.extendedAdvertising && !this.forceLegacy) {
+      const max = await this.command('HCI_LE_Read_Maximum_Advertising_Data_Length', {}, { signal });
+      const sets = await this.command('HCI_LE_Read_Number_Of_Supported_Advertising_Sets', {}, { signal });
+      info.maxAdvertisingDataLength = max.maxAdvertisingDataLength;
+      info.numSupportedAdvertisingSets = sets.numSupportedAdvertisingSets;
+      this.advertisingCommands = 'extended';
+      this.maxAdvertisingDataLength = Math.max(31, Math.min(1650, max.maxAdvertisingDataLength));
+    }
+    debug('GAP uses the %s advertising commands', this.advertisingCommands);
     this.info = info;
     return info;
   }
@@ -446,7 +474,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   // ---- connecting ----
 
-  /** Connect as central (LE Create Connection); abort or timeout sends LE Create Connection Cancel. */
+  /** Connect as central (LE Create Connection, or LE Extended Create Connection with the extended commands); abort or timeout sends LE Create Connection Cancel. */
   async connect(address: string, opts: ConnectOptions = {}): Promise<HciConnection> {
     if (this.pendingConnect) throw new HciError('INVALID_PARAMETER', 'a connection attempt is already in progress');
     opts.signal?.throwIfAborted();
@@ -457,20 +485,36 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     });
     done.catch(() => {});
     try {
-      await this.command('HCI_LE_Create_Connection', {
-        leScanInterval: 0x60,
-        leScanWindow: 0x30,
-        initiatorFilterPolicy: 0,
-        peerAddressType: opts.addressType ?? AddressType.Random,
-        peerAddress: peer,
-        ownAddressType: this.addressType,
-        connectionIntervalMin: opts.connectionIntervalMin ?? 24,
-        connectionIntervalMax: opts.connectionIntervalMax ?? 40,
-        maxLatency: opts.maxLatency ?? 0,
-        supervisionTimeout: opts.supervisionTimeout ?? 400,
-        minCeLength: 0,
-        maxCeLength: 0,
-      });
+      if (this.advertisingCommands === 'extended') {
+        await this.command('HCI_LE_Extended_Create_Connection', {
+          parameters: extendedCreateConnectionParameters({
+            ownAddressType: this.addressType,
+            peerAddressType: opts.addressType ?? AddressType.Random,
+            peerAddress: peer,
+            scanInterval: 0x60,
+            scanWindow: 0x30,
+            connectionIntervalMin: opts.connectionIntervalMin ?? 24,
+            connectionIntervalMax: opts.connectionIntervalMax ?? 40,
+            maxLatency: opts.maxLatency ?? 0,
+            supervisionTimeout: opts.supervisionTimeout ?? 400,
+          }),
+        });
+      } else {
+        await this.command('HCI_LE_Create_Connection', {
+          leScanInterval: 0x60,
+          leScanWindow: 0x30,
+          initiatorFilterPolicy: 0,
+          peerAddressType: opts.addressType ?? AddressType.Random,
+          peerAddress: peer,
+          ownAddressType: this.addressType,
+          connectionIntervalMin: opts.connectionIntervalMin ?? 24,
+          connectionIntervalMax: opts.connectionIntervalMax ?? 40,
+          maxLatency: opts.maxLatency ?? 0,
+          supervisionTimeout: opts.supervisionTimeout ?? 400,
+          minCeLength: 0,
+          maxCeLength: 0,
+        });
+      }
     } catch (e) {
       this.pendingConnect = undefined;
       throw e;
@@ -517,6 +561,7 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   // ---- lifecycle ----
 
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -547,3 +592,58 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   }
 }
 
+
+function parseAdOrUndefined(data: Buffer): AdvertisingData | undefined {
+  try {
+    return parseAd(data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A legacy LE Advertising Report as GAP hands it out. */
+function legacyReport(r: AdvertisingReport): AdvertisementReport {
+  const t = r.eventType;
+  return {
+    address: r.address,
+    addressType: r.addressType,
+    eventType: t,
+    rssi: r.rssi,
+    data: r.data,
+    ad: parseAdOrUndefined(r.data),
+    legacy: true,
+    connectable: t === 0 || t === 1,
+    scannable: t === 0 || t === 2,
+    directed: t === 1,
+    scanResponse: t === 4,
+    primaryPhy: 1,
+  };
+}
+
+/** A (reassembled) LE Extended Advertising Report as GAP hands it out: the same shape as legacy ones. */
+function extendedReport(r: ExtendedAdvertisingReport, data: Buffer, truncated: boolean): AdvertisementReport {
+  const t = r.eventType;
+  const connectable = (t & 0x01) !== 0;
+  const scannable = (t & 0x02) !== 0;
+  const directed = (t & 0x04) !== 0;
+  const scanResponse = (t & 0x08) !== 0;
+  const report: AdvertisementReport = {
+    address: r.address,
+    addressType: r.addressType,
+    eventType: scanResponse ? 4 : directed ? 1 : connectable ? 0 : scannable ? 2 : 3,
+    rssi: r.rssi,
+    data,
+    ad: parseAdOrUndefined(data),
+    legacy: (t & 0x10) !== 0,
+    connectable,
+    scannable,
+    directed,
+    scanResponse,
+    primaryPhy: r.primaryPhy,
+  };
+  if (r.secondaryPhy !== 0) report.secondaryPhy = r.secondaryPhy;
+  if (r.advertisingSid !== 0xff) report.sid = r.advertisingSid;
+  if (r.txPower !== 127) report.txPower = r.txPower;
+  if (truncated) report.truncated = true;
+  return report;
+}

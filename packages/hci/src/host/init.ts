@@ -20,15 +20,48 @@ export interface ControllerInfo {
   lmpFeatures?: Buffer;
   leFeatures?: Buffer;
   aclBuffers: { maxLength: number; total: number; source: 'LE_Read_Buffer_Size_v2' | 'LE_Read_Buffer_Size' | 'Read_Buffer_Size' };
+  /**
+   * The controller has LE Extended Advertising: the feature bit (LE features bit 12) and every
+   * extended advertising, scanning and connecting command GAP uses (Supported_Commands).
+   */
+  extendedAdvertising: boolean;
+  /** LE Read Maximum Advertising Data Length / Number of Supported Advertising Sets, when GAP uses the extended commands. */
+  maxAdvertisingDataLength?: number;
+  numSupportedAdvertisingSets?: number;
+}
+
+/** Octet and bit in Supported_Commands (Vol 4 Part E §6.27) of the extended commands GAP needs. */
+export const EXTENDED_ADVERTISING_COMMAND_BITS: ReadonlyArray<readonly [name: string, octet: number, bit: number]> = [
+  ['HCI_LE_Set_Advertising_Set_Random_Address', 36, 1],
+  ['HCI_LE_Set_Extended_Advertising_Parameters', 36, 2],
+  ['HCI_LE_Set_Extended_Advertising_Data', 36, 3],
+  ['HCI_LE_Set_Extended_Scan_Response_Data', 36, 4],
+  ['HCI_LE_Set_Extended_Advertising_Enable', 36, 5],
+  ['HCI_LE_Read_Maximum_Advertising_Data_Length', 36, 6],
+  ['HCI_LE_Read_Number_Of_Supported_Advertising_Sets', 36, 7],
+  ['HCI_LE_Remove_Advertising_Set', 37, 0],
+  ['HCI_LE_Set_Extended_Scan_Parameters', 37, 5],
+  ['HCI_LE_Set_Extended_Scan_Enable', 37, 6],
+  ['HCI_LE_Extended_Create_Connection', 37, 7],
+];
+/** LE Extended Advertising in the LE features (Vol 6 Part B §4.6). */
+export const LE_FEATURE_EXTENDED_ADVERTISING = 12;
+
+/** Feature bit and commands both say the controller does LE extended advertising. */
+export function hasExtendedAdvertising(supportedCommands: Buffer | undefined, leFeatures: Buffer | undefined): boolean {
+  if (!supportedCommands || !leFeatures || leFeatures.length < 2) return false;
+  if (!(leFeatures[LE_FEATURE_EXTENDED_ADVERTISING >> 3] & (1 << (LE_FEATURE_EXTENDED_ADVERTISING & 7)))) return false;
+  return EXTENDED_ADVERTISING_COMMAND_BITS.every(([, octet, bit]) => (supportedCommands[octet] ?? 0) & (1 << bit));
 }
 
 // Event mask bits we unmask (Core Vol 4 Part E §7.3.1, §7.8.1): page 1 = Disconnection Complete,
 // Encryption Change, Read Remote Version Complete, Command Complete/Status, Hardware Error, Number
 // Of Completed Packets, Data Buffer Overflow, Encryption Key Refresh Complete, LE Meta; LE = the
 // connection, advertising report, update, remote features, LTK request, remote parameter
-// request, data length change and enhanced connection complete subevents.
+// request, data length change, enhanced connection complete, extended advertising report, scan
+// timeout and advertising set terminated subevents.
 const EVENT_MASK = [4, 7, 11, 13, 14, 15, 18, 25, 47, 61];
-const LE_EVENT_MASK = [0, 1, 2, 3, 4, 5, 6, 9];
+const LE_EVENT_MASK = [0, 1, 2, 3, 4, 5, 6, 9, 12, 16, 17];
 
 function mask(bits: number[]): Buffer {
   const b = Buffer.alloc(8);
@@ -71,6 +104,7 @@ export async function initController(host: CommandSender, randomAddress: string,
     lmpFeatures: feats?.lmpFeatures,
     leFeatures: leFeats?.leFeatures,
     aclBuffers,
+    extendedAdvertising: hasExtendedAdvertising(cmds?.supportedCommands, leFeats?.leFeatures),
   };
   debug('initialised: HCI version %d, ACL %d x %d (%s), address %s', v.hciVersion, aclBuffers.maxLength, aclBuffers.total, aclBuffers.source, randomAddress);
   return info;
