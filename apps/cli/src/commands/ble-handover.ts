@@ -2,6 +2,7 @@
 // `pair ble oob`. NET's initiate/join and SMP's ble commands delegate here.
 import type { Command } from 'commander';
 import readline from 'node:readline';
+import { LineReader } from '../util/line-reader.js';
 import {
   BleHandoverInitiator,
   BleHandoverJoiner,
@@ -100,29 +101,21 @@ function report(ctx: CliContext, flow: EventEmitter<HandoverEvents>, progress: N
   flow.on('timing', (e) => jsonOnly(ctx, { event: 'timing', stage: e.stage, ms: e.ms }));
 }
 
-/** The user's answer to the comparison: --yes, a terminal prompt, or one line on stdin (scripts). */
+/** The user's answer to the comparison: --yes, a terminal prompt, or one line per question on stdin (scripts). */
 function comparer(ctx: CliContext, opts: BleOptions): (value: string, signal: AbortSignal) => Promise<boolean> {
+  let lines: LineReader | undefined;
   return async (_value, signal) => {
     if (opts.yes === true) return true;
     if (process.stdin.isTTY) return askTty('Do both devices show the same digits?', { signal, flag: '--yes' });
-    return readAnswer(signal);
+    if (lines === undefined) {
+      const reader = new LineReader(process.stdin);
+      ctx.onCleanup(() => reader.close());
+      lines = reader;
+    }
+    // "y"/"yes" accepts; anything else, end of input or an abort rejects.
+    const line = await lines.next(signal);
+    return line !== undefined && /^\s*y(es)?\s*$/i.test(line);
   };
-}
-
-/** Without a terminal: the first line on stdin, "y"/"yes" accepts; anything else or EOF rejects. */
-function readAnswer(signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin });
-    const done = (v: boolean): void => {
-      signal.removeEventListener('abort', onAbort);
-      rl.close();
-      resolve(v);
-    };
-    const onAbort = (): void => done(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    rl.once('line', (line) => done(/^\s*y(es)?\s*$/i.test(line)));
-    rl.once('close', () => done(false));
-  });
 }
 
 /** How long `join --ble` listens after the first initiator shows up, to notice a second one. */
