@@ -19,10 +19,13 @@ export type PairingProgress =
   | { stage: 'candidate'; peerId: string; source: string }
   /** A proof exchange with a peer is running. */
   | { stage: 'verifying'; peerId: string; role: 'initiator' | 'joiner' }
-  /** One exchange failed (a wrong peer, a bogus joiner); the pairing may still succeed. */
-  | { stage: 'attempt-failed'; peerId?: string; code: string; message: string }
-  /** BLE initiator: advertising the pairkit service under `name`. */
-  | { stage: 'ble-advertising'; name: string }
+  /**
+   * One exchange failed (a wrong peer, a bogus joiner; on BLE a connection that ended without a
+   * handover, with its `address` and the count so far); the pairing may still succeed.
+   */
+  | { stage: 'attempt-failed'; peerId?: string; address?: string; attempt?: number; maxAttempts?: number; code: string; message: string }
+  /** BLE initiator: advertising the pairkit service under `name` from `address` (again after a failed attempt). */
+  | { stage: 'ble-advertising'; name: string; address: string }
   /** BLE joiner: scanning for initiators. */
   | { stage: 'ble-scanning' }
   /** BLE joiner: an initiator in range. */

@@ -58,6 +58,12 @@ export interface BlePairingOptions extends WaitOptions {
 export interface BleInitiateOptions extends BlePairingOptions {
   /** Lifetime of the network pairing session handed over (default 5 minutes). */
   ttlMs?: number;
+  /**
+   * How many BLE connections may end without a handover (a stranger that hangs up, a peer whose
+   * user rejects the comparison) before the run fails with TOO_MANY_ATTEMPTS; each one is an
+   * `attempt-failed` progress event and the device advertises again. Default 5.
+   */
+  maxAttempts?: number;
 }
 
 export interface BleJoinOptions extends BlePairingOptions {

@@ -159,7 +159,7 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
    * encrypted link, and resolves when the network pairing completed. No words to type.
    */
   async initiateBlePairing(options: BleInitiateOptions): Promise<PairingResult> {
-    return this.#ble(options, (radio) => new BleHandoverInitiator({ ...this.#bleCommon(radio, options), ttlMs: options.ttlMs }));
+    return this.#ble(options, (radio) => new BleHandoverInitiator({ ...this.#bleCommon(radio, options), ttlMs: options.ttlMs, maxAttempts: options.maxAttempts }));
   }
 
   /** BLE proximity pairing, joining side: scans, connects, pairs, and runs the handed-over network pairing. */
@@ -190,7 +190,8 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
       const on = <K extends keyof HandoverEvents>(event: K, map: (...args: HandoverEvents[K]) => PairingProgress): void => {
         (flow as EventEmitter<HandoverEvents>).on(event, ((...args: HandoverEvents[K]) => this.#progress(map(...args), extra)) as never);
       };
-      on('advertising', (e) => ({ stage: 'ble-advertising', name: e.name }));
+      on('advertising', (e) => ({ stage: 'ble-advertising', name: e.name, address: e.address }));
+      on('attempt-failed', (e) => ({ stage: 'attempt-failed', address: e.address, attempt: e.attempt, maxAttempts: e.maxAttempts, code: e.code, message: e.message }));
       on('scanning', () => ({ stage: 'ble-scanning' }));
       on('nearby', (e) => ({ stage: 'ble-nearby', address: e.address, name: e.name, rssi: e.rssi }));
       on('connected', (e) => ({ stage: 'ble-connected', address: e.address }));

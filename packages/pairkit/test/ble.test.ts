@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimAir, SimTransport } from '@pairkit/ble-sim';
-import { fromPacketPort } from '@pairkit/hci';
+import { HciHost, fromPacketPort } from '@pairkit/hci';
 import { PairkitError, type PairingProgress } from '../src/index.js';
 import { openDevice, tempRoot } from './helpers/devices.js';
 
@@ -57,4 +57,55 @@ test('BLE proximity pairing through the facade (ble-sim controllers): one confir
   );
   inv.cancel();
   await assert.rejects(inv.paired, (e: PairkitError) => e.code === 'ABORTED');
+});
+
+test('BLE initiator through the facade: a stranger that connects and hangs up is an attempt-failed, then the real joiner pairs', { timeout: 120_000 }, async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const air = new SimAir();
+  t.after(() => air.close());
+  const a = await openDevice(root.root, 'kiosk');
+  t.after(() => a.close());
+  const b = await openDevice(root.root, 'badge');
+  t.after(() => b.close());
+  const confirm = async (): Promise<boolean> => true;
+
+  const progress: PairingProgress[] = [];
+  let advertised!: (address: string) => void;
+  const firstAdvertising = new Promise<string>((r) => (advertised = r));
+  let failedAttempt!: () => void;
+  const attemptFailed = new Promise<void>((r) => (failedAttempt = r));
+  const initiated = a.initiateBlePairing({
+    hci: fromPacketPort(new SimTransport(air.createController())),
+    confirm,
+    maxAttempts: 2,
+    signal: AbortSignal.timeout(90_000),
+    onProgress: (p) => {
+      progress.push(p);
+      if (p.stage === 'ble-advertising') advertised(p.address);
+      if (p.stage === 'attempt-failed') failedAttempt();
+    },
+  });
+  initiated.catch(() => {});
+
+  // A stranger: a bare host (no SMP, no handover) connects and leaves at once.
+  const stranger = new HciHost(fromPacketPort(new SimTransport(air.createController())));
+  t.after(() => stranger.close());
+  await stranger.init();
+  const conn = await stranger.connect(await firstAdvertising, { timeoutMs: 30_000 });
+  await conn.disconnect();
+  await attemptFailed;
+
+  const rb = await b.joinBlePairing({ hci: fromPacketPort(new SimTransport(air.createController())), confirm, signal: AbortSignal.timeout(60_000) });
+  const ra = await initiated;
+  assert.equal(ra.device.deviceId, b.identity.deviceId);
+  assert.equal(rb.device.deviceId, a.identity.deviceId);
+  const failed = progress.filter((p) => p.stage === 'attempt-failed');
+  assert.equal(failed.length, 1);
+  assert.deepEqual(
+    { address: failed[0]!.address, attempt: failed[0]!.attempt, maxAttempts: failed[0]!.maxAttempts },
+    { address: stranger.address, attempt: 1, maxAttempts: 2 },
+  );
+  assert.equal(progress.filter((p) => p.stage === 'ble-advertising').length, 2, 'advertised again after the stranger');
+  assert.deepEqual(a.devices().map((d) => d.deviceId), [b.identity.deviceId], 'only the real joiner is stored');
 });
