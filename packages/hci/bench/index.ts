@@ -1,6 +1,7 @@
 // @pairkit/hci benchmarks: host CPU per 1,000 HCI commands and codec rates. Prints figures,
 // never asserts. CoC throughput through ble-sim lives in packages/ble-sim/bench.
 import {
+  ExtendedReportAssembler,
   H4Deframer,
   HciHost,
   L2capReassembler,
@@ -67,6 +68,25 @@ rate('buildCommand(HCI_LE_Create_Connection)', 200_000, () => {
 rate('parseCommand(HCI_LE_Create_Connection)', 200_000, () => parseCommand(cmd));
 const adv = buildEvent('LE_Advertising_Report', { reports: [{ eventType: 0, addressType: 1, address: 'C0:11:22:33:44:55', data: Buffer.alloc(31, 2), rssi: -50 }] });
 rate('decodeEvent(LE_Advertising_Report, 31 bytes AD)', 200_000, () => decodeEvent(adv));
+{
+  // A 1,000-octet extended advertisement as a controller delivers it: five report fragments.
+  const data = Buffer.alloc(1000, 3);
+  const events: Buffer[] = [];
+  for (let off = 0; off < data.length; off += 229) {
+    const more = off + 229 < data.length;
+    events.push(buildEvent('LE_Extended_Advertising_Report', { reports: [{
+      eventType: more ? 0x20 : 0, addressType: 1, address: 'C0:11:22:33:44:55', primaryPhy: 1, secondaryPhy: 1, advertisingSid: 0,
+      txPower: 127, rssi: -50, periodicAdvertisingInterval: 0, directAddressType: 0, directAddress: '00:00:00:00:00:00', data: data.subarray(off, off + 229),
+    }] }));
+  }
+  const asm = new ExtendedReportAssembler();
+  rate('decode + reassemble a 1,000-octet extended advertisement (5 reports)', 50_000, () => {
+    for (const e of events) {
+      const ev = decodeEvent(e);
+      if (ev.name === 'LE_Extended_Advertising_Report') asm.push(ev.params.reports[0]);
+    }
+  });
+}
 const nocp = buildEvent('Number_Of_Completed_Packets', { handles: [{ connectionHandle: 0x40, numCompletedPackets: 1 }] });
 rate('decodeEvent(Number_Of_Completed_Packets)', 500_000, () => decodeEvent(nocp));
 rate('buildEvent(LE_Connection_Complete)', 200_000, () =>
