@@ -40,15 +40,20 @@ const IO: Record<string, IoCapabilityValue> = {
   'keyboard-display': IoCapability.KeyboardDisplay,
 };
 
+/** The controller options every radio command takes. */
+function withTransport(cmd: Command): Command {
+  return addBtsnoopOption(cmd.option('--hci <uri>', 'HCI transport: sim | tcp:HOST:PORT | unix:PATH | hciN | usb:VID:PID | serial:PATH[@BAUD] (default $PAIRKIT_HCI, else sim)'));
+}
+
+/** ...and the pairing options of the commands that pair. */
 function withCommon(cmd: Command): Command {
-  return addBtsnoopOption(cmd
-    .option('--hci <uri>', 'HCI transport: sim | tcp:HOST:PORT | unix:PATH | hciN | usb:VID:PID | serial:PATH[@BAUD] (default $PAIRKIT_HCI, else sim)')
+  return withTransport(cmd)
     .addOption(new Option('--io <capability>', 'our IO capability').choices(Object.keys(IO)).default('keyboard-display'))
     .option('--mitm', 'require MITM protection (a Just Works result is refused)')
     .option('--sc-only', 'LE Secure Connections only (legacy pairing is refused)')
     .option('--no-bond', 'pair without bonding: keys are not stored')
     .option('--passkey <digits>', 'the passkey to type when asked (and the one shown when we display)')
-    .option('--yes', 'accept a numeric comparison without asking (scripts)'));
+    .option('--yes', 'accept a numeric comparison without asking (scripts)');
 }
 
 function parsePasskey(text: string | undefined): number | undefined {
@@ -57,7 +62,7 @@ function parsePasskey(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-async function openHost(ctx: CliContext, o: BleOptions): Promise<HciHost> {
+async function openHost(ctx: CliContext, o: Pick<BleOptions, 'hci' | 'btsnoop'>): Promise<HciHost> {
   const registry = await ctx.openRegistry();
   const uri = o.hci ?? ctx.env.PAIRKIT_HCI ?? 'sim';
   const progress = ctx.output.progress(`opening HCI transport ${uri}`);
@@ -149,13 +154,14 @@ const OWN = ['scan', 'advertise', 'pair', 'bonds', 'forget'];
 export async function register(program: Command, ctx: CliContext, args: readonly string[] = process.argv.slice(2)): Promise<void> {
   const ble = program.command('ble').description('Bluetooth LE: scan, advertise, pair (LE Secure Connections), bonds');
 
-  withCommon(ble.command('scan'))
+  withTransport(ble.command('scan'))
     .description('list advertising devices until --timeout or Ctrl-C')
     .option('--timeout <seconds>', 'stop after this long', '10')
-    .action(async (o: BleOptions & { timeout: string }) => {
+    .action(async (o: Pick<BleOptions, 'hci' | 'btsnoop'> & { timeout: string }) => {
       const seconds = Number(o.timeout);
       if (!(seconds > 0 && seconds <= 3600)) throw new CliError('BAD_OPTION', '--timeout wants 1..3600 seconds', ExitCode.USAGE);
-      const m = await manager(ctx, o); // validates the options before any IO
+      // Scanning never pairs: the manager only tells bonded peers (by IRK) apart.
+      const m = await manager(ctx, { ...o, io: 'keyboard-display', bond: true });
       const host = await openHost(ctx, o);
       const seen = new Set<string>();
       host.on('advertisement', (r) => {
