@@ -13,6 +13,7 @@ import {
 } from '@pairkit/hci';
 import { SimAir, SimOpcodes } from '../src/index.js';
 import { OP, Probe, advData, advParams, connectPair } from './helpers/probe.js';
+import { XOP, extCreateConn, extData, extEnable, extParams, extScanEnable, extScanParams } from './helpers/extended.js';
 
 test('Command Complete vs Command Status: the controller and the hci codec agree for every command', (t) => {
   const air = new SimAir();
@@ -102,5 +103,42 @@ test('every event of a full session decodes with the hci codec', (t) => {
   }
   for (const want of ['LE_Advertising_Report', 'LE_Enhanced_Connection_Complete', 'LE_Connection_Complete', 'LE_Long_Term_Key_Request', 'Encryption_Change', 'Number_Of_Completed_Packets', 'Disconnection_Complete']) {
     assert.ok([...names].some((n) => n.startsWith(want)), `${want} seen (got ${[...names].join(', ')})`);
+  }
+});
+
+test('extended advertising: return parameters and every event of an extended session decode with the hci codec', (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const c = new Probe(air.createController());
+  const p = new Probe(air.createController());
+  const all = Buffer.from([0xff, 0xff, 0x1f, 0, 0, 0, 0, 0]); // every LE subevent up to Channel Selection Algorithm
+  c.cmd(OP.LESetEventMask, all);
+  p.cmd(OP.LESetEventMask, all);
+  const ret = (probe: Probe, op: number, params: Buffer = Buffer.alloc(0)) => {
+    const r = probe.cmd(op, params);
+    assert.equal(r.status, 0, `0x${op.toString(16)}`);
+    const n = commandNameOf(op) as CompleteCommandName;
+    assert.deepEqual(encodeReturnParameters(n, parseReturnParameters(n, r.ret)), r.ret, n);
+    return parseReturnParameters(n, r.ret) as unknown as Record<string, number>;
+  };
+  assert.equal(ret(p, XOP.ReadMaxAdvDataLength).maxAdvertisingDataLength, 1650);
+  assert.equal(ret(p, XOP.ReadNumSets).numSupportedAdvertisingSets, 4);
+  assert.equal(ret(p, XOP.SetExtAdvParams, extParams({ props: 0x01, txPower: 5 })).selectedTxPower, 5);
+  ret(p, XOP.SetExtAdvData, extData(0, 3, Buffer.alloc(240, 1)));
+  ret(p, XOP.SetExtAdvEnable, extEnable(1, [[0]]));
+  ret(c, XOP.SetExtScanParams, extScanParams(true));
+  ret(c, XOP.SetExtScanEnable, extScanEnable(1, 1, 100));
+  ret(c, XOP.SetExtScanEnable, extScanEnable(0));
+  assert.equal(c.cmd(XOP.ExtCreateConn, extCreateConn(p.c.publicAddress)).status, 0);
+  const names = new Set<string>();
+  for (const probe of [c, p]) {
+    for (const e of probe.events) {
+      const ev = decodeEvent(Buffer.concat([Buffer.from([0x04, e.code, e.params.length]), e.params]));
+      assert.ok(ev.name, `event 0x${e.code.toString(16)} sub ${e.params[0]} is known to the codec`);
+      names.add(ev.name);
+    }
+  }
+  for (const want of ['LE_Extended_Advertising_Report', 'LE_Enhanced_Connection_Complete', 'LE_Channel_Selection_Algorithm', 'LE_Advertising_Set_Terminated']) {
+    assert.ok(names.has(want), `${want} seen (got ${[...names].join(', ')})`);
   }
 });

@@ -2,6 +2,7 @@
 // Report codec, fragment reassembly, the choice of PDUs and the feature check of init.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   ExtendedReportAssembler,
   buildEvent,
@@ -101,4 +102,24 @@ test('extended advertising needs the LE feature bit and every command GAP sends'
   missing[37] &= ~0x80; // no LE Extended Create Connection
   assert.equal(hasExtendedAdvertising(missing, feats), false);
   assert.equal(hasExtendedAdvertising(undefined, feats), false);
+});
+
+test('fuzz: the reassembler fed arbitrary fragments never throws, stays bounded and never returns more than its limit', () => {
+  const frag = fc.record({
+    eventType: fc.integer({ min: 0, max: 0x7f }),
+    address: fc.constantFrom('C0:00:00:00:00:01', 'C0:00:00:00:00:02', 'C0:00:00:00:00:03', 'C0:00:00:00:00:04'),
+    advertisingSid: fc.integer({ min: 0, max: 3 }),
+    data: fc.uint8Array({ maxLength: 229 }).map((a) => Buffer.from(a)),
+  });
+  fc.assert(
+    fc.property(fc.array(frag, { maxLength: 40 }), (frags) => {
+      const asm = new ExtendedReportAssembler(600, 3);
+      for (const f of frags) {
+        const out = asm.push(report(f));
+        assert.ok(asm.size <= 3);
+        if (out) assert.ok(out.data.length <= 600);
+      }
+    }),
+    { numRuns: 5_000 },
+  );
 });
