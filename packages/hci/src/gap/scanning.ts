@@ -5,6 +5,8 @@ import { ms625 } from './advertising.js';
 import { scanPhyParameters } from './extended.js';
 
 export type ScanHost = Pick<HciHost, 'command' | 'addressType' | 'isClosed' | 'on' | 'off' | 'advertisingCommands'>;
+/** What scan() and scanFor() drive: the host's own start/stop (which also reset its report reassembly). */
+export type ScanDriver = ScanHost & Pick<HciHost, 'startScanning' | 'stopScanning'>;
 
 /**
  * One advertisement (or scan response) as the scanner saw it, from an LE Advertising Report or
@@ -79,7 +81,7 @@ export async function stopScanning(host: ScanHost): Promise<void> {
 }
 
 /** Scan and yield reports until the signal aborts or the loop breaks; stops scanning afterwards. */
-export async function* scan(host: ScanHost, opts: ScanOptions & { signal?: AbortSignal } = {}): AsyncGenerator<AdvertisementReport> {
+export async function* scan(host: ScanDriver, opts: ScanOptions & { signal?: AbortSignal } = {}): AsyncGenerator<AdvertisementReport> {
   const queue: AdvertisementReport[] = [];
   let wake: (() => void) | undefined;
   const onReport = (r: AdvertisementReport) => {
@@ -91,7 +93,7 @@ export async function* scan(host: ScanHost, opts: ScanOptions & { signal?: Abort
   host.on('close', onStop);
   opts.signal?.addEventListener('abort', onStop);
   try {
-    await startScanning(host, opts);
+    await host.startScanning(opts);
     for (;;) {
       if (opts.signal?.aborted || host.isClosed) return;
       const next = queue.shift();
@@ -106,13 +108,13 @@ export async function* scan(host: ScanHost, opts: ScanOptions & { signal?: Abort
     host.off('advertisement', onReport);
     host.off('close', onStop);
     opts.signal?.removeEventListener('abort', onStop);
-    if (!host.isClosed) await stopScanning(host).catch(() => {});
+    if (!host.isClosed) await host.stopScanning().catch(() => {});
   }
 }
 
 /** Scan until `match` accepts a report; stops scanning afterwards. */
-export async function scanFor(host: ScanHost, match: (r: AdvertisementReport) => boolean, opts: ScanOptions & { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AdvertisementReport> {
-  if (opts.signal?.aborted) return Promise.reject(new HciError('ABORTED', 'accept aborted', { cause: opts.signal.reason }));
+export async function scanFor(host: ScanDriver, match: (r: AdvertisementReport) => boolean, opts: ScanOptions & { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AdvertisementReport> {
+  if (opts.signal?.aborted) return Promise.reject(new HciError('ABORTED', 'scan aborted', { cause: opts.signal.reason }));
   let onReport!: (r: AdvertisementReport) => void;
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -126,12 +128,12 @@ export async function scanFor(host: ScanHost, match: (r: AdvertisementReport) =>
   });
   host.on('advertisement', onReport);
   try {
-    await startScanning(host, opts);
+    await host.startScanning(opts);
     return await found;
   } finally {
     host.off('advertisement', onReport);
     clearTimeout(timer);
     if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
-    if (!host.isClosed) await stopScanning(host).catch(() => {});
+    if (!host.isClosed) await host.stopScanning().catch(() => {});
   }
 }

@@ -455,6 +455,8 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
   // ---- scanning ----
 
   startScanning(opts: ScanOptions = {}): Promise<void> {
+    // Fragments left from an earlier scan must not join this one's.
+    this.extendedReports.clear();
     return startScanning(this, opts);
   }
 
