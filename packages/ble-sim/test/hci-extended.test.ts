@@ -2,6 +2,7 @@
 // legacy fallback on a 4.2 controller, and the npm ble-host (legacy only) next to it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import {
   HciError,
   HciHost,
@@ -209,4 +210,33 @@ test('ble-host (npm, legacy commands) scans and connects to our extended host; o
   assert.ok(await adv.connected);
   assert.deepEqual(statusesOf(events, Opcode.HCI_LE_Extended_Create_Connection), [0]);
   assert.equal(central.role, 'central');
+});
+
+test("ble-host's own HCI adapter (an independent reader of LE Extended Advertising Reports) sees our 241-octet AD as 229 + 12 octet fragments", async (t) => {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const host = await hostOn(t, air);
+  await host.startAdvertising({ data: BIG_AD });
+  const pt = new SimTransport(air.createController());
+  t.after(() => pt.close());
+  const require = createRequire(import.meta.url);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const adapter = require('ble-host/lib/internal/adapter.js')(pt);
+  t.after(() => adapter.stop());
+  const run = (f: (cb: (status: number) => void) => void) => new Promise<void>((resolve, reject) => f((s) => (s === 0 ? resolve() : reject(new Error(`status 0x${s.toString(16)}`)))));
+  const fragments: Array<{ eventType: number; address: string; secondaryPhy: number; data: Buffer }> = [];
+  const complete = new Promise<void>((resolve) => {
+    const onReport = (eventType: number, _at: number, address: string, _p: number, secondaryPhy: number, _sid: number, _tx: number, _rssi: number, _pi: number, _dat: number, _da: string, data: Buffer) => {
+      fragments.push({ eventType, address, secondaryPhy, data });
+      if (((eventType >> 5) & 3) === 0) resolve();
+    };
+    void run((cb) => adapter.setEventMask(0xffffffff, 0x3fffffff, cb))
+      .then(() => run((cb) => adapter.leSetEventMask(1 << 12, 0, cb)))
+      .then(() => run((cb) => adapter.leSetExtendedScanParameters(0, 0, 1, [{ scanType: 0, scanInterval: 16, scanWindow: 16 }], cb)))
+      .then(() => run((cb) => adapter.leSetExtendedScanEnable(true, 1, 0, 0, onReport, cb)));
+  });
+  await complete;
+  assert.deepEqual(fragments.map((f) => [(f.eventType >> 5) & 3, f.eventType & 0x1f, f.data.length, f.secondaryPhy]), [[1, 0x01, 229, 1], [0, 0x01, 12, 1]]);
+  assert.equal(fragments[0].address.toUpperCase(), host.address);
+  assert.ok(Buffer.concat(fragments.map((f) => f.data)).equals(buildAd(BIG_AD, 1650)));
 });
