@@ -229,7 +229,7 @@ export class AdvertisingSets {
   }
 
   /**
-   * LE Set Extended Advertising Enable. `addressOf` tells whether the set has the address its
+   * LE Set Extended Advertising Enable. `hasAddress` tells whether the set has the address its
    * Own_Address_Type needs. All sets change together or none does.
    */
   setEnable(r: Reader, hasAddress: (set: ExtAdvSet) => boolean): number {

@@ -935,8 +935,8 @@ export class SimController extends EventEmitter<SimControllerEvents> {
       supervisionTimeout: want.supervisionTimeout,
     });
     // AUX_CONNECT_REQ always uses Channel Selection Algorithm #2; CONNECT_IND when both support it.
-    const csa2 = !isLegacy(v.props) || ((this.leFeatures & peripheral.leFeatures) >> 14n) & 1n ? true : false;
-    link.channelSelectionAlgorithm = csa2 ? 1 : 0;
+    const bothCsa2 = ((this.leFeatures & peripheral.leFeatures) >> 14n) & 1n;
+    link.channelSelectionAlgorithm = !isLegacy(v.props) || bothCsa2 === 1n ? 1 : 0;
     link.advertisingHandle = set?.handle;
     this.links.set(link.central.handle, link);
     peripheral.links.set(link.peripheral.handle, link);

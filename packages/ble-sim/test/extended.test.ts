@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeEvent } from '@pairkit/hci';
 import { SimAir, SimOpcodes } from '../src/index.js';
-import { ManualTimers, OP, Probe, advData, advParams, createConn } from './helpers/probe.js';
+import { ManualTimers, OP, Probe, advData, advParams, connectPair, createConn } from './helpers/probe.js';
 import { XOP, extCreateConn, extData, extEnable, extParams, extScanEnable, extScanParams, parseExtReport } from './helpers/extended.js';
 
 /** LE event mask with these subevents unmasked (bit = subevent - 1). */
@@ -251,4 +251,17 @@ test('duration and event limits end a set with Advertising Set Terminated 0x3C /
   timers.tick();
   assert.equal(s.le(SUB.ScanTimeout).length, 1);
   assert.equal(s.c.isScanning, false);
+});
+
+test('LE Channel Selection Algorithm on legacy connections: #2 when both controllers support it (5.4), #1 with a 4.2 peer', (t) => {
+  const { air, probes } = airWith({}, {}, { coreVersion: '4.2' });
+  t.after(() => air.close());
+  const [a, b, old] = probes;
+  a.cmd(OP.LESetEventMask, leMask(SUB.ConnComplete, SUB.Csa));
+  connectPair(a, b);
+  assert.deepEqual(a.le(SUB.Csa).map((e) => e[2]), [1]);
+  a.clear();
+  connectPair(a, old);
+  assert.deepEqual(a.le(SUB.Csa).map((e) => e[2]), [0]);
+  assert.equal(old.le(SUB.Csa).length, 0, 'masked (default LE event mask) at the 4.2 side');
 });
