@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBtsnoop } from '@pairkit/hci';
+import { HciHost, readBtsnoop } from '@pairkit/hci';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 // Not the test runner's environment: NODE_TEST_CONTEXT would make the child report to it.
@@ -124,4 +124,25 @@ test('pair sim on a busy port: exit 1 with a clear message', async (t) => {
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 1);
   assert.match(stderr, /cannot listen on 127\.0\.0\.1:\d+/);
+});
+
+test('pair sim --core-version: 5.4 controllers offer extended advertising, 4.2 ones do not; a bad version is a usage error', async (t) => {
+  for (const [version, hciVersion, commands] of [['5.4', 0x0d, 'extended'], ['4.2', 0x08, 'legacy']] as const) {
+    const child = spawn(process.execPath, [MAIN, '--json', 'sim', '--listen', '127.0.0.1:0', '--core-version', version], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+    t.after(() => child.exitCode === null && child.kill('SIGKILL'));
+    const nextLine = lineReader(child.stdout);
+    const listening = JSON.parse(await nextLine()) as { port: number; coreVersion: string };
+    assert.equal(listening.coreVersion, version);
+    const host = await HciHost.open(`tcp:127.0.0.1:${listening.port}`);
+    const info = host.info!;
+    await host.close();
+    assert.equal(info.hciVersion, hciVersion, `HCI version of a ${version} controller`);
+    assert.equal(info.extendedAdvertising, version === '5.4');
+    assert.equal(host.advertisingCommands, commands);
+    child.kill('SIGTERM');
+    assert.equal(((await once(child, 'exit')) as [number])[0], 0);
+  }
+  const bad = spawn(process.execPath, [MAIN, 'sim', '--listen', '127.0.0.1:0', '--core-version', '3.0'], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+  t.after(() => bad.exitCode === null && bad.signalCode === null && bad.kill('SIGKILL'));
+  assert.equal(((await once(bad, 'exit')) as [number])[0], 2);
 });

@@ -1,7 +1,7 @@
 // pair sim: run ble-sim, virtual LE controllers on one simulated air, as an H4 TCP server.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_SIM_PORT, SimAir, SimServer, type SimController } from '@pairkit/ble-sim';
 import { BtsnoopWriter } from '@pairkit/hci';
 import type { CliContext } from '../util/context.js';
@@ -13,6 +13,7 @@ interface SimOptions {
   delay: string;
   aclLength: string;
   aclPackets: string;
+  coreVersion: '5.4' | '4.2';
   btsnoop?: string;
 }
 
@@ -55,6 +56,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--delay <ms>', 'connection-interval delay for everything sent over the air', '0')
     .option('--acl-length <octets>', 'LE ACL data packet length each controller advertises', '251')
     .option('--acl-packets <n>', 'number of LE ACL buffers each controller advertises', '8')
+    .addOption(
+      new Option('--core-version <version>', 'the Bluetooth version each controller presents: 5.4 (extended advertising, LE Read Buffer Size v2) or 4.2 (legacy only), to try a host against older controllers')
+        .choices(['5.4', '4.2'])
+        .default('5.4'),
+    )
     .option('--btsnoop <dir>', 'write one BTSnoop capture per client to DIR/controller-N.btsnoop (Wireshark opens them; they hold the link keys: files 0600)')
     .action(async (opts: SimOptions) => {
       const { host, port } = parseListen(opts.listen);
@@ -67,7 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
       ctx.onCleanup(closeCaptures);
 
       const air = new SimAir({ delayMs });
-      const server = new SimServer(air, { controller: { aclDataPacketLength, totalNumAclDataPackets } });
+      const server = new SimServer(air, { controller: { aclDataPacketLength, totalNumAclDataPackets, coreVersion: opts.coreVersion } });
       ctx.onCleanup(() => air.close());
       ctx.onCleanup(() => server.close());
       const bound = await server.listen(port, host, ctx.signal);
@@ -88,8 +94,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.output.emit({ type: 'clientClosed', controller: c.index, address: c.address, ...(err ? { error: err.code } : {}) });
         if (!ctx.options.json) process.stderr.write(`pair: controller ${c.index} left${err ? ` (${err.message})` : ''}\n`);
       });
-      ctx.output.result({ event: 'listening', host: bound.host, port: bound.port }, () =>
-        `ble-sim listening on ${bound.host}:${bound.port} (H4 over TCP; each connection is a new controller). Ctrl-C to stop.`,
+      ctx.output.result({ event: 'listening', host: bound.host, port: bound.port, coreVersion: opts.coreVersion }, () =>
+        `ble-sim listening on ${bound.host}:${bound.port} (H4 over TCP; each connection is a new Bluetooth ${opts.coreVersion} controller). Ctrl-C to stop.`,
       );
       await stopped;
       await server.close();
