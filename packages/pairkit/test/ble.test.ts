@@ -1,11 +1,12 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimAir, SimTransport } from '@pairkit/ble-sim';
 import { HciHost, fromPacketPort } from '@pairkit/hci';
 import { PairkitError, type PairingProgress } from '../src/index.js';
 import { openDevice, tempRoot } from './helpers/devices.js';
 
-test('BLE proximity pairing through the facade (ble-sim controllers): one confirmation, no words, a bonded entry on both sides', { timeout: 120_000 }, async (t) => {
+/** Two devices with their own homes, and one simulated air for their radios. */
+async function twoDevices(t: TestContext) {
   const root = await tempRoot();
   t.after(root.cleanup);
   const air = new SimAir();
@@ -14,6 +15,11 @@ test('BLE proximity pairing through the facade (ble-sim controllers): one confir
   t.after(() => a.close());
   const b = await openDevice(root.root, 'badge');
   t.after(() => b.close());
+  return { air, a, b };
+}
+
+test('BLE proximity pairing through the facade (ble-sim controllers): one confirmation, no words, a bonded entry on both sides', { timeout: 120_000 }, async (t) => {
+  const { air, a, b } = await twoDevices(t);
 
   const shown: string[] = [];
   const progress: PairingProgress[] = [];
@@ -60,14 +66,7 @@ test('BLE proximity pairing through the facade (ble-sim controllers): one confir
 });
 
 test('BLE initiator through the facade: a stranger that connects and hangs up is an attempt-failed, then the real joiner pairs', { timeout: 120_000 }, async (t) => {
-  const root = await tempRoot();
-  t.after(root.cleanup);
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await openDevice(root.root, 'kiosk');
-  t.after(() => a.close());
-  const b = await openDevice(root.root, 'badge');
-  t.after(() => b.close());
+  const { air, a, b } = await twoDevices(t);
   const confirm = async (): Promise<boolean> => true;
 
   const progress: PairingProgress[] = [];
