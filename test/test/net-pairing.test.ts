@@ -54,7 +54,15 @@ function namedHome(name: string): string {
 }
 
 test('two pair processes pair through mDNS and hold each other with mirrored session keys', async () => {
-  await pairOnce(namedHome('laptop'), namedHome('phone'));
+  const phone = namedHome('phone');
+  const { init } = await pairOnce(namedHome('laptop'), phone);
+  // The same words again on the joiner (shell history): refused at once, exit 4, nothing added.
+  const words = String((await init.waitFor('code')).words);
+  const again = procs.add(runPair(phone, ['join', words, '--json', '--timeout', '90s', ...LOOPBACK]));
+  const failed = await again.waitFor('failed');
+  assert.equal(await again.exited, 4);
+  assert.match(String(failed.reason), /already paired this device with "laptop"/);
+  assert.equal(devicesIn(phone).length, 1);
 });
 
 test('DHT only (--no-mdns) through a `pair node` bootstrap', async () => {

@@ -44,4 +44,5 @@ export class BondingStore implements DeviceStore {
   pendingRevocations: DeviceStore['pendingRevocations'] = () => this.#inner.pendingRevocations();
   markRevocationNotified: DeviceStore['markRevocationNotified'] = (id, at) => this.#inner.markRevocationNotified(id, at);
   identity: DeviceStore['identity'] = () => this.#inner.identity();
+  usedCode: DeviceStore['usedCode'] = (sessionId) => this.#inner.usedCode?.(sessionId);
 }

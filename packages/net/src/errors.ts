@@ -14,6 +14,8 @@ export type NetErrorCode =
   | 'UNREACHABLE'
   | 'REFUSED'
   | 'CLOSED'
+  /** join: this device already paired with this code (codes pair once). */
+  | 'CODE_USED'
   | (string & {});
 
 export class NetError extends Error {

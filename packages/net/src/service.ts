@@ -171,6 +171,14 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
   async join(words: string, opts: JoinOptions = {}): Promise<PairedOutcome> {
     this.#checkRunning();
     const code = PairingCode.parse(words);
+    // Typed again (shell history, a second click): say so now instead of searching until the timeout.
+    const used = this.#store.usedCode?.(code.sessionId);
+    if (used !== undefined) {
+      throw new NetError(
+        'CODE_USED',
+        `this code already paired this device with ${JSON.stringify(used.deviceName)} on ${new Date(used.usedAt).toISOString()}; a code pairs once: ask for a new one`,
+      );
+    }
     const stop = new AbortController();
     const signals = [stop.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)];
     if (opts.signal) signals.push(opts.signal);
@@ -335,7 +343,8 @@ export class PairingService extends EventEmitter<PairingServiceEvents> {
       appVersion: result.peer.info.appVersion,
       method: 'network',
       addresses: this.#addressesOf(connection),
-      sessionKeys: { tx: result.sessionKeys.tx, rx: result.sessionKeys.rx }
+      sessionKeys: { tx: result.sessionKeys.tx, rx: result.sessionKeys.rx },
+      codeSessionId: result.sessionId
     });
   }
 

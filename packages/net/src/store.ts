@@ -6,4 +6,6 @@ export type KnownDevice = PairedDevice;
 export type DeviceStore = Pick<
   DeviceRegistry,
   'get' | 'findByPeerId' | 'savePairing' | 'touch' | 'remove' | 'pendingRevocations' | 'markRevocationNotified' | 'identity'
->;
+> &
+  /** Optional: a store that remembers used codes lets a joiner refuse a code typed again. */
+  Partial<Pick<DeviceRegistry, 'usedCode'>>;

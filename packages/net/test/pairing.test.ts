@@ -1,5 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { PairingCode } from '@pairkit/pairing';
 import { NetError } from '../src/index.js';
 import { makeDevice, type TestDevice } from './helpers/device.js';
 
@@ -33,6 +34,13 @@ test('initiator and joiner pair through the DHT: both registries hold each other
   assert.deepEqual(aliceSeesBob.sessionKeys?.rx, bobSeesAlice.sessionKeys?.tx);
   assert.notDeepEqual(aliceSeesBob.sessionKeys?.tx, aliceSeesBob.sessionKeys?.rx);
   assert.ok(bobSeesAlice.addresses.some((a) => a.startsWith('/ip4/127.0.0.1/tcp/')));
+
+  // The same words typed again (say, from shell history) are refused at once, before any search,
+  // in any spelling the parser accepts; both sides remember the code by its public session id.
+  const again = bob.service.join(code.toUpperCase(), { timeoutMs: 60_000, mdns: false });
+  await assert.rejects(again, (e: unknown) => e instanceof NetError && e.code === 'CODE_USED' && e.message.includes('"alice"'));
+  assert.equal(bob.registry.list().length, 1);
+  assert.ok(alice.registry.usedCode(PairingCode.parse(code).sessionId), 'the initiator recorded the code too');
 });
 
 test('a wrong code finds no initiator and writes nothing', async () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import createDebug from 'debug';
-import type { BleBond, LocalIdentity, PairedDevice, PairingMethod, PairingRecord, RegistryChange } from './types.js';
+import type { BleBond, LocalIdentity, PairedDevice, PairingMethod, PairingRecord, RegistryChange, UsedCode } from './types.js';
 import { RegistryError } from './errors.js';
 import { resolveHome, type HomeOptions } from './home.js';
 import { loadOrCreateIdentity, type IdentitySecrets } from './identity.js';
@@ -28,6 +28,9 @@ import {
 } from './rows.js';
 
 const debug = createDebug('pairkit:registry');
+
+/** How long a used code's session id is remembered (codes themselves expire within minutes). */
+const USED_CODE_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 export const DB_FILE_NAME = 'registry.db';
 
@@ -231,6 +234,7 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
       };
     }
     const bond = record.bond === undefined ? undefined : checkBond(record.bond, now);
+    const codeSessionId = record.codeSessionId === undefined ? undefined : checkBytes('codeSessionId', record.codeSessionId, 32);
 
     const { existed, device } = this.#write(() => {
       const old = this.#stmt(`SELECT * FROM devices WHERE device_id = ?`).get(deviceId) as DeviceRow | undefined;
@@ -262,6 +266,12 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
         ).run(deviceId, blob(keys.tx), blob(keys.rx), now);
       }
       if (bond) this.#putBond(bond, deviceId);
+      if (codeSessionId) {
+        // Codes live minutes; a month of history is plenty to catch a code typed again.
+        this.#stmt(`DELETE FROM used_codes WHERE used_at < ?`).run(now - USED_CODE_RETENTION_MS);
+        this.#stmt(`INSERT OR REPLACE INTO used_codes(session_id, device_id, device_name, used_at) VALUES (?, ?, ?, ?)`)
+          .run(blob(codeSessionId), deviceId, name, now);
+      }
       this.#stmt(`DELETE FROM revocations WHERE device_id = ?`).run(deviceId);
       // read back inside the transaction: what we return is exactly what was committed
       return { existed: old !== undefined, device: this.get(deviceId)! };
@@ -328,6 +338,17 @@ export class DeviceRegistry extends EventEmitter<RegistryEvents> {
   markRevocationNotified(deviceId: string, at: number = this.#now()): void {
     this.#write(() => {
       this.#stmt(`UPDATE revocations SET notified_at = ? WHERE device_id = ?`).run(at, String(deviceId));
+    });
+  }
+
+  /** The pairing that already used the code with this public session id, if any (see PairingRecord.codeSessionId). */
+  usedCode(sessionId: Uint8Array): UsedCode | undefined {
+    const id = checkBytes('sessionId', sessionId, 32);
+    return this.#read(() => {
+      const row = this.#stmt(`SELECT device_id, device_name, used_at FROM used_codes WHERE session_id = ?`).get(blob(id)) as
+        | { device_id: string; device_name: string; used_at: number }
+        | undefined;
+      return row === undefined ? undefined : { deviceId: row.device_id, deviceName: row.device_name, usedAt: row.used_at };
     });
   }
 

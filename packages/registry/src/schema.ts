@@ -70,6 +70,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    // v3: the public session ids of the codes that paired this device, so the same code is
+    // refused when someone types it again (the code itself is never stored).
+    version: 3,
+    sql: `
+      CREATE TABLE used_codes (
+        session_id  BLOB PRIMARY KEY,
+        device_id   TEXT NOT NULL,
+        device_name TEXT NOT NULL,
+        used_at     INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

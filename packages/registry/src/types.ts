@@ -91,6 +91,19 @@ export interface PairingRecord extends DeviceInfo {
   bond?: Omit<BleBond, 'createdAt'>;
   /** Defaults to now. */
   pairedAt?: number;
+  /**
+   * The public session id (32 bytes) of the pairing code that paired this device, for network
+   * pairing: recorded in the same transaction so {@link UsedCode} lookups refuse the code later.
+   */
+  codeSessionId?: Uint8Array;
+}
+
+/** A pairing code this device already paired with (by its public session id). */
+export interface UsedCode {
+  deviceId: string;
+  /** The device's name when it paired. */
+  deviceName: string;
+  usedAt: number;
 }
 
 export type RegistryChange =

@@ -53,16 +53,19 @@ test('a version 1 database is migrated to the current schema with its data intac
   assert.deepEqual(d.sessionKeys?.tx, new Uint8Array(32).fill(1));
   assert.equal(d.bond?.address, 'C3:00:00:00:00:01');
   assert.equal(reg.identity().name, 'old box');
-  // v2 features work on the migrated file
+  // v2 and v3 features work on the migrated file
   reg.remove(deviceId);
   assert.deepEqual(reg.pendingRevocations().map((r) => r.deviceId), [deviceId]);
+  const sessionId = new Uint8Array(32).fill(5);
+  reg.savePairing({ peerId: peer.peerId, publicKey: peer.publicKey, name: 'phone', os: 'Android', appVersion: '0.1.0', method: 'network', codeSessionId: sessionId });
+  assert.equal(reg.usedCode(sessionId)?.deviceId, deviceId);
   reg.close();
 
   const check = new Database(file, { readonly: true });
   t.after(() => check.close());
   assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.equal(check.pragma('application_id', { simple: true }), APPLICATION_ID);
-  assert.ok(SCHEMA_VERSION >= 2);
+  assert.ok(SCHEMA_VERSION >= 3);
 });
 
 test('a brand new database gets the latest schema version and our application id', async (t) => {

@@ -96,3 +96,28 @@ test('savePairing refuses a peer id that is not the public key\'s, and writes no
   assert.equal(reg.list().length, 0);
   assert.equal(reg.listBonds().length, 0);
 });
+
+test('the session id of the code that paired a device is remembered (not the code): usedCode finds it after reopen and after removal', async (t) => {
+  const home = tempHome(t);
+  let clock = 1_700_000_000_000;
+  const reg = await DeviceRegistry.open({ home, now: () => clock });
+  const peer = newPeer();
+  const sessionId = new Uint8Array(32).fill(7);
+  const device = reg.savePairing(record(peer, { name: 'phone', codeSessionId: sessionId }));
+  assert.deepEqual(reg.usedCode(sessionId), { deviceId: device.deviceId, deviceName: 'phone', usedAt: clock });
+  assert.equal(reg.usedCode(new Uint8Array(32).fill(8)), undefined);
+  assert.throws(() => reg.usedCode(new Uint8Array(16)), (e: RegistryError) => e.code === 'INVALID_INPUT');
+  assert.throws(() => reg.savePairing(record(newPeer(), { codeSessionId: new Uint8Array(3) })), (e: RegistryError) => e.code === 'INVALID_INPUT');
+  reg.remove(device.deviceId);
+  reg.close();
+
+  const again = await DeviceRegistry.open({ home, now: () => clock });
+  t.after(() => again.close());
+  assert.equal(again.usedCode(sessionId)?.deviceName, 'phone', 'a removed device\'s code stays used');
+  // A month later, the next pairing prunes it.
+  clock += 31 * 24 * 3600 * 1000;
+  const other = new Uint8Array(32).fill(9);
+  again.savePairing(record(newPeer(), { codeSessionId: other }));
+  assert.equal(again.usedCode(sessionId), undefined);
+  assert.equal(again.usedCode(other)?.usedAt, clock);
+});
