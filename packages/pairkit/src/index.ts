@@ -12,6 +12,7 @@ export type {
   RemoveOptions,
   RemoveResult,
   ChannelHandler,
+  WatchDevicesOptions,
 } from './options.js';
 export { Channel, type WaitOptions } from './channel.js';
 export type { Device, DeviceChange, PairingProgress, PairingResult, PairkitEvents } from './events.js';

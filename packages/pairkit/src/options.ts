@@ -73,6 +73,14 @@ export interface BleJoinOptions extends BlePairingOptions {
   target?: LeAddress;
 }
 
+export interface WatchDevicesOptions extends WaitOptions {
+  /**
+   * How often to look for changes other processes made (the `pair` CLI, another app on the
+   * same home), in ms. Default 1000. Changes made through this device arrive at once.
+   */
+  intervalMs?: number;
+}
+
 export interface RemoveOptions extends WaitOptions {
   /** Tell the peer now (default true). If it is unreachable, it is told later, when it is. */
   notify?: boolean;

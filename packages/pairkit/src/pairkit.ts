@@ -27,6 +27,7 @@ import type {
   PairkitOptions,
   RemoveOptions,
   RemoveResult,
+  WatchDevicesOptions,
 } from './options.js';
 import { checkProtocol, withTimeout, wrapAbort } from './util.js';
 
@@ -47,6 +48,8 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
   #networkPairings = 0;
   #blePairing = false;
   readonly #background = new AbortController();
+  /** Open watchDevices() iterators; while there is one, the registry polls for other processes' writes. */
+  #watchers = 0;
   readonly #protocols = new Set<string>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -281,11 +284,13 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
   }
 
   /**
-   * Changes to the paired devices as they happen, until `signal` aborts or the device closes.
+   * Changes to the paired devices as they happen, until `signal` aborts or the device closes:
+   * those made through this device at once, those other processes make on the same home (the
+   * `pair` CLI pairing or removing a device) within `intervalMs` (default 1 s).
    * `for await (const change of device.watchDevices({ signal })) ...` (listening starts with
    * the first `next()`, as with any async generator).
    */
-  async *watchDevices(options: WaitOptions = {}): AsyncGenerator<DeviceChange> {
+  async *watchDevices(options: WatchDevicesOptions = {}): AsyncGenerator<DeviceChange> {
     this.#checkOpen();
     const queue: DeviceChange[] = [];
     let wake: (() => void) | undefined;
@@ -301,6 +306,7 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
     this.on('device', onChange);
     options.signal?.addEventListener('abort', onEnd, { once: true });
     this.#background.signal.addEventListener('abort', onEnd, { once: true });
+    if (this.#watchers++ === 0) this.#registry.watch({ intervalMs: options.intervalMs ?? 1000 });
     try {
       for (;;) {
         if (queue.length > 0) {
@@ -312,6 +318,7 @@ export class Pairkit extends EventEmitter<PairkitEvents> {
         wake = undefined;
       }
     } finally {
+      if (--this.#watchers === 0 && !this.#closed) this.#registry.unwatch();
       this.off('device', onChange);
       options.signal?.removeEventListener('abort', onEnd);
       this.#background.signal.removeEventListener('abort', onEnd);

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createPairkitNode } from '@pairkit/net';
@@ -249,4 +250,58 @@ describe('removed and unpaired devices', { timeout: 120_000 }, () => {
     assert.throws(() => a.devices(), (e: PairkitError) => e.code === 'CLOSED');
     await rejectsWith(a.openChannel('x', '/a/1'), 'CLOSED');
   });
+});
+
+test('watchDevices also reports what another process does on the same home (a pairing saved, then removed)', { timeout: 60_000 }, async (t) => {
+  const root = await tempRoot();
+  t.after(root.cleanup);
+  const app = await openDevice(root.root, 'app');
+  t.after(() => app.close());
+  const home = join(root.root, 'app');
+  const stop = new AbortController();
+  const seen: DeviceChange[] = [];
+  let notify: (() => void) | undefined;
+  const watching = (async () => {
+    for await (const c of app.watchDevices({ signal: stop.signal, intervalMs: 50 })) {
+      seen.push(c);
+      notify?.();
+    }
+  })();
+  const until = async (ok: () => boolean): Promise<void> => {
+    while (!ok()) await new Promise<void>((r) => (notify = r));
+  };
+  // Like `pair` in a terminal beside the app: a separate process writes to the same registry.
+  const other = async (script: string): Promise<string> => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 0);
+    return out.trim();
+  };
+  const registryUrl = import.meta.resolve('@pairkit/registry');
+  await new Promise((r) => setImmediate(r)); // the iterator has started listening
+  const deviceId = await other(`
+    import { generateKeyPairSync } from 'node:crypto';
+    import { DeviceRegistry, peerIdFromEd25519PublicKey } from ${JSON.stringify(registryUrl)};
+    const pub = new Uint8Array(generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32));
+    const reg = await DeviceRegistry.open({ home: ${JSON.stringify(home)} });
+    const d = reg.savePairing({ peerId: peerIdFromEd25519PublicKey(pub), publicKey: pub, name: 'tablet', os: 'Linux', appVersion: '0.1.0', method: 'network' });
+    reg.close();
+    console.log(d.deviceId);
+  `);
+  await until(() => seen.some((c) => c.type === 'added'));
+  const added = seen.find((c) => c.type === 'added') as Extract<DeviceChange, { type: 'added' }>;
+  assert.equal(added.device.deviceId, deviceId);
+  assert.equal(added.device.name, 'tablet');
+  await other(`
+    import { DeviceRegistry } from ${JSON.stringify(registryUrl)};
+    const reg = await DeviceRegistry.open({ home: ${JSON.stringify(home)} });
+    reg.remove(${JSON.stringify(deviceId)});
+    reg.close();
+  `);
+  await until(() => seen.some((c) => c.type === 'removed'));
+  assert.deepEqual(seen.at(-1), { type: 'removed', deviceId });
+  stop.abort();
+  await watching;
 });
