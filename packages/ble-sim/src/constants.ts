@@ -127,25 +127,6 @@ export const SUPPORTED_COMMAND_BITS: ReadonlyArray<readonly [opcode: number, oct
   [Op.LEReadBufferSizeV2, 41, 5],
 ];
 
-/** Commands a Core 4.2 controller does not have (added in 5.0 and later). */
-export const NEWER_THAN_4_2 = new Set<number>([
-  Op.LEReadPHY,
-  Op.LESetDefaultPHY,
-  Op.LEReadBufferSizeV2,
-  Op.LESetAdvertisingSetRandomAddress,
-  Op.LESetExtendedAdvertisingParameters,
-  Op.LESetExtendedAdvertisingData,
-  Op.LESetExtendedScanResponseData,
-  Op.LESetExtendedAdvertisingEnable,
-  Op.LEReadMaximumAdvertisingDataLength,
-  Op.LEReadNumberOfSupportedAdvertisingSets,
-  Op.LERemoveAdvertisingSet,
-  Op.LEClearAdvertisingSets,
-  Op.LESetExtendedScanParameters,
-  Op.LESetExtendedScanEnable,
-  Op.LEExtendedCreateConnection,
-]);
-
 /**
  * The two families a controller will not mix between resets (Vol 4 Part E §3.1.1): after one
  * command of either list, a command of the other gets Command Disallowed.
@@ -174,6 +155,9 @@ export const EXTENDED_ADVERTISING_COMMANDS = new Set<number>([
   Op.LESetExtendedScanEnable,
   Op.LEExtendedCreateConnection,
 ]);
+
+/** Commands a Core 4.2 controller does not have (added in 5.0 and later). */
+export const NEWER_THAN_4_2 = new Set<number>([Op.LEReadPHY, Op.LESetDefaultPHY, Op.LEReadBufferSizeV2, ...EXTENDED_ADVERTISING_COMMANDS]);
 
 export const Evt = {
   DisconnectionComplete: 0x05,
