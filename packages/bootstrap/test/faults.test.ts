@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimAir } from '@pairkit/ble-sim';
 import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError, type HandoverEvents } from '../src/index.js';
-import { makeDevice, type TestDevice } from './helpers/device.js';
+import { devicesOnAir, type TestDevice } from './helpers/device.js';
 
 const yes = async (): Promise<boolean> => true;
 
@@ -18,15 +17,6 @@ function nothingStored(...devices: TestDevice[]): void {
     assert.deepEqual(d.registry.list(), [], 'no device entry');
     assert.deepEqual(d.registry.listBonds(), [], 'no bond');
   }
-}
-
-async function pairOfDevices(t: { after: (fn: () => unknown) => void }): Promise<[TestDevice, TestDevice]> {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await makeDevice(air, 'alpha');
-  const b = await makeDevice(air, 'beta');
-  t.after(() => Promise.all([a.stop(), b.stop()]));
-  return [a, b];
 }
 
 /** A joiner whose BLE link drops while the comparison is shown: pairing never completes. */
@@ -49,10 +39,7 @@ function advertisingAgain(ini: BleHandoverInitiator, n: number, run: Promise<unk
 }
 
 test('a joiner whose link drops during pairing is forgotten: the initiator advertises again and the next joiner pairs end to end', async (t) => {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const [a, b, c] = await Promise.all([makeDevice(air, 'alpha'), makeDevice(air, 'stranger'), makeDevice(air, 'beta')]);
-  t.after(() => Promise.all([a.stop(), b.stop(), c.stop()]));
+  const [a, b, c] = await devicesOnAir(t, 'alpha', 'stranger', 'beta');
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes });
   const attempts: HandoverEvents['attempt-failed'][0][] = [];
   const advertised: number[] = [];
@@ -89,7 +76,7 @@ test('a joiner whose link drops during pairing is forgotten: the initiator adver
 });
 
 test('the attempts cap: a dropped link and a peer that rejects the comparison use up maxAttempts 2; TOO_MANY_ATTEMPTS, nothing stored', async (t) => {
-  const [a, b] = await pairOfDevices(t);
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
   const zero = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes, maxAttempts: 0 });
   zero.on('advertising', () => assert.fail('a bad cap must not start advertising'));
   assert.equal(codeOf((await Promise.allSettled([zero.run()]))[0]), 'INVALID_INPUT');
@@ -125,7 +112,7 @@ test('the attempts cap: a dropped link and a peer that rejects the comparison us
 });
 
 test('the network part failing after BLE succeeded: both fail, the BLE bond is rolled back (not stored)', async (t) => {
-  const [a, b] = await pairOfDevices(t);
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes, timeouts: { network: 4000 } });
   const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: yes, timeouts: { network: 4000 } });
   // The initiator's libp2p node goes away after the handover: the joiner cannot dial it.
@@ -143,7 +130,7 @@ test('the network part failing after BLE succeeded: both fail, the BLE bond is r
 });
 
 test('timeouts: nobody advertising (joiner) and nobody connecting (initiator) fail cleanly', async (t) => {
-  const [a, b] = await pairOfDevices(t);
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
   const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: yes, timeouts: { scan: 600 } });
   assert.equal(codeOf((await Promise.allSettled([joi.run()]))[0]), 'TIMEOUT');
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: yes, timeouts: { advertise: 600 } });
@@ -155,7 +142,7 @@ test('timeouts: nobody advertising (joiner) and nobody connecting (initiator) fa
 });
 
 test('a comparison nobody answers times out on both sides; an abort ends the flow with ABORTED', async (t) => {
-  const [a, b] = await pairOfDevices(t);
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
   const never = (_v: string, signal: AbortSignal): Promise<boolean> => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: never, timeouts: { smp: 1500 } });
   const ac = new AbortController();

@@ -1,15 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimAir } from '@pairkit/ble-sim';
 import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError, createLocalOob, encodeOobText, parseOobText } from '../src/index.js';
-import { makeDevice } from './helpers/device.js';
+import { devicesOnAir } from './helpers/device.js';
 
 test('in-process: scan, connect, Numeric Comparison, sealed handover, network pairing; one entry each with the bond', async (t) => {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await makeDevice(air, 'alpha');
-  const b = await makeDevice(air, 'beta');
-  t.after(() => Promise.all([a.stop(), b.stop()]));
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
 
   const shown: Record<string, string> = {};
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: async (v) => ((shown.a = v), true) });
@@ -39,11 +34,7 @@ test('in-process: scan, connect, Numeric Comparison, sealed handover, network pa
 });
 
 test('in-process: the local user rejecting the comparison ends the initiator\'s run (no further attempt); both fail, nothing stored', async (t) => {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await makeDevice(air, 'alpha');
-  const b = await makeDevice(air, 'beta');
-  t.after(() => Promise.all([a.stop(), b.stop()]));
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
   const ini = new BleHandoverInitiator({ radio: a.radio, node: a.node, registry: a.registry, confirm: async () => false });
   const joi = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: async () => true, timeouts: { smp: 10_000 } });
   const seen: string[] = [];
@@ -64,11 +55,7 @@ test('in-process: the local user rejecting the comparison ends the initiator\'s 
 });
 
 test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB data fails with CONFIRM_VALUE_FAILED, stores nothing, and the initiator waits for the next joiner', async (t) => {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await makeDevice(air, 'alpha');
-  const b = await makeDevice(air, 'beta');
-  t.after(() => Promise.all([a.stop(), b.stop()]));
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
   const noCompare = async (): Promise<boolean> => {
     throw new Error('no comparison expected with OOB');
   };
@@ -111,12 +98,7 @@ test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB dat
 });
 
 test('in-process: two initiators nearby; the joiner is shown both and pairs with the one chosen', async (t) => {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a1 = await makeDevice(air, 'kitchen');
-  const a2 = await makeDevice(air, 'office');
-  const b = await makeDevice(air, 'phone');
-  t.after(() => Promise.all([a1.stop(), a2.stop(), b.stop()]));
+  const [a1, a2, b] = await devicesOnAir(t, 'kitchen', 'office', 'phone');
   const i1 = new BleHandoverInitiator({ radio: a1.radio, node: a1.node, registry: a1.registry, confirm: async () => true });
   const i2 = new BleHandoverInitiator({ radio: a2.radio, node: a2.node, registry: a2.registry, confirm: async () => true });
   const r1 = i1.run();

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SimAir } from '@pairkit/ble-sim';
 import { DeviceChannels, PairingService, libp2pPrivateKey } from '@pairkit/net';
 import { BootstrapError, requestBleBond, serveBleBond } from '../src/index.js';
-import { makeDevice, type TestDevice } from './helpers/device.js';
+import { devicesOnAir, type TestDevice } from './helpers/device.js';
 
 async function networkPair(a: TestDevice, b: TestDevice): Promise<void> {
   const sa = new PairingService({ node: a.node, registry: a.registry });
@@ -21,11 +20,7 @@ async function networkPair(a: TestDevice, b: TestDevice): Promise<void> {
 
 /** Two devices on one simulated air, paired over the network (BLE not yet bonded). */
 async function pairedDevices(t: { after: (fn: () => unknown) => void }): Promise<[TestDevice, TestDevice]> {
-  const air = new SimAir();
-  t.after(() => air.close());
-  const a = await makeDevice(air, 'alpha');
-  const b = await makeDevice(air, 'beta');
-  t.after(() => Promise.all([a.stop(), b.stop()]));
+  const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
   await networkPair(a, b);
   return [a, b];
 }

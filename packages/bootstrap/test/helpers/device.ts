@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fromPacketPort } from '@pairkit/hci';
 import { DeviceRegistry } from '@pairkit/registry';
 import { createPairkitNode, type PairkitLibp2p } from '@pairkit/net';
-import { SimTransport, type SimAir } from '@pairkit/ble-sim';
+import { SimAir, SimTransport } from '@pairkit/ble-sim';
 import { HciBleRadio } from '../../src/index.js';
 
 export interface TestDevice {
@@ -38,4 +38,13 @@ export async function makeDevice(air: SimAir, name: string): Promise<TestDevice>
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** One device per name on a new simulated air; the test's after hooks close the air and stop them. */
+export async function devicesOnAir<N extends string[]>(t: { after: (fn: () => unknown) => void }, ...names: N): Promise<{ [K in keyof N]: TestDevice }> {
+  const air = new SimAir();
+  t.after(() => air.close());
+  const devices = await Promise.all(names.map((n) => makeDevice(air, n)));
+  t.after(() => Promise.all(devices.map((d) => d.stop())));
+  return devices as { [K in keyof N]: TestDevice };
 }
