@@ -221,28 +221,26 @@ function parseAdvReports(r: Reader): CustomEventParams['LE_Advertising_Report'] 
   return { reports };
 }
 
-const signed = (v: number) => (v > 127 ? v - 256 : v);
+/** One report's fields of LE Extended Advertising Report, in order (§7.7.65.13). */
+const extendedReportFields = [
+  ['eventType', 'u16'],
+  ['addressType', 'u8'],
+  ['address', 'addr'],
+  ['primaryPhy', 'u8'],
+  ['secondaryPhy', 'u8'],
+  ['advertisingSid', 'u8'],
+  ['txPower', 'i8'],
+  ['rssi', 'i8'],
+  ['periodicAdvertisingInterval', 'u16'],
+  ['directAddressType', 'u8'],
+  ['directAddress', 'addr'],
+  ['data', 'lv8'],
+] as const satisfies Schema;
 
 function parseExtAdvReports(r: Reader): CustomEventParams['LE_Extended_Advertising_Report'] {
   const n = r.u8();
   const reports: ExtendedAdvertisingReport[] = [];
-  for (let i = 0; i < n; i++) {
-    const eventType = r.u16();
-    const addressType = r.u8();
-    r.need(6);
-    const address = addressFromBytes(r.bytes(6));
-    const primaryPhy = r.u8();
-    const secondaryPhy = r.u8();
-    const advertisingSid = r.u8();
-    const txPower = signed(r.u8());
-    const rssi = signed(r.u8());
-    const periodicAdvertisingInterval = r.u16();
-    const directAddressType = r.u8();
-    r.need(6);
-    const directAddress = addressFromBytes(r.bytes(6));
-    const data = r.bytes(r.u8());
-    reports.push({ eventType, addressType, address, primaryPhy, secondaryPhy, advertisingSid, txPower, rssi, periodicAdvertisingInterval, directAddressType, directAddress, data });
-  }
+  for (let i = 0; i < n; i++) reports.push(decodeStruct(extendedReportFields, r));
   return { reports };
 }
 
@@ -304,23 +302,7 @@ export function buildEvent<N extends EventName>(name: N, params: EventParams<N>)
   if (name === 'LE_Extended_Advertising_Report') {
     const { reports } = params as CustomEventParams['LE_Extended_Advertising_Report'];
     const parts: Buffer[] = [Buffer.from([LeSubevent.LE_Extended_Advertising_Report, reports.length])];
-    for (const rep of reports) {
-      if (rep.data.length > 255) throw new HciError('TOO_LARGE', 'extended advertising report data over 255 bytes');
-      const head = Buffer.alloc(24);
-      head.writeUInt16LE(rep.eventType, 0);
-      head[2] = rep.addressType;
-      addressToBytes(rep.address).copy(head, 3);
-      head[9] = rep.primaryPhy;
-      head[10] = rep.secondaryPhy;
-      head[11] = rep.advertisingSid;
-      head.writeInt8(rep.txPower, 12);
-      head.writeInt8(rep.rssi, 13);
-      head.writeUInt16LE(rep.periodicAdvertisingInterval, 14);
-      head[16] = rep.directAddressType;
-      addressToBytes(rep.directAddress).copy(head, 17);
-      head[23] = rep.data.length;
-      parts.push(head, Buffer.from(rep.data));
-    }
+    for (const rep of reports) parts.push(encodeStruct(extendedReportFields, rep));
     return encodeEvent(EventCode.LE_Meta, Buffer.concat(parts));
   }
   const def = eventSchemas[name as FixedName] as { code: number; subevent?: number; fields: Schema };
