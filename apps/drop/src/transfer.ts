@@ -6,7 +6,7 @@ import debugFactory from 'debug';
 import { DropError } from './errors.js';
 import { DropSender, type SenderAction } from './protocol/sender.js';
 import { DropReceiver, type PartialFile, type ReceiverAction } from './protocol/receiver.js';
-import type { Offer, OfferedFile } from './protocol/messages.js';
+import { REFUSAL_ERROR_CODES, type Offer, type OfferedFile } from './protocol/messages.js';
 import { checkFreeSpace, checkMaxSize, type FreeSpace, type Refusal } from './protocol/policy.js';
 import { ActionQueue } from './runner.js';
 
@@ -24,7 +24,7 @@ export interface ByteDuplex extends AsyncIterable<Uint8Array> {
 
 // Failures whose last frame told the peer why (REJECT, FILE_RESULT): close gracefully so that
 // frame arrives before the stream ends, instead of resetting it.
-const TOLD_PEER = new Set(['DROP_REJECTED', 'DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE', 'DROP_HASH_MISMATCH']);
+const TOLD_PEER = new Set<string>([...REFUSAL_ERROR_CODES, 'DROP_HASH_MISMATCH']);
 
 /** Closes after our last frame; a peer that does not let the stream close within `ms` is cut off. */
 async function closeAfterTelling(duplex: ByteDuplex, failed: unknown, ms = 10_000): Promise<void> {

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Channel, Device, Pairkit } from 'pairkit';
 import { parseSize } from '../bytes.js';
+import type { DropErrorCode } from '../errors.js';
+import { REFUSAL_ERROR_CODES } from '../protocol/messages.js';
 import { receiveFiles } from '../transfer.js';
 import { DROP_PROTOCOL_ID, describeError, fail, interruptSignal, openChecked, peakRss, showProgress, type CommonOptions } from './common.js';
 import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
@@ -14,9 +16,6 @@ export interface ReceiveOptions extends CommonOptions {
   /** Refuse offers larger than this in total (500M, 2G, bytes). */
   maxSize?: string;
 }
-
-// Refusals the sender is told about; the transfer never started.
-const REFUSED = new Set(['DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE']);
 
 /** A --from value that names no single paired device; keeps the code of the lookup (NOT_PAIRED, AMBIGUOUS...). */
 export class FromOptionError extends Error {
@@ -105,7 +104,8 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
     } catch (err) {
       progress.done();
       const d = describeError(err);
-      if (REFUSED.has(d.code)) {
+      // Refusals the sender is told about; the transfer never started.
+      if (REFUSAL_ERROR_CODES.includes(d.code as DropErrorCode)) {
         out.event({ event: 'refused', code: d.code, reason: d.reason, from: { deviceId: from.deviceId, name: from.name } });
         out.note(`drop: refused ${from.name} (${from.deviceId.slice(0, 8)}): ${d.reason}`);
       } else {

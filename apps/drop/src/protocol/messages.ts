@@ -148,6 +148,9 @@ const REJECT_ERRORS: Record<RejectCode, DropErrorCode> = {
   NO_SPACE: 'DROP_NO_SPACE',
 };
 
+/** The DropError codes of a REJECT: both ends already know why the transfer ended. */
+export const REFUSAL_ERROR_CODES: readonly DropErrorCode[] = Object.values(REJECT_ERRORS);
+
 export function isRejectCode(v: unknown): v is RejectCode {
   return typeof v === 'string' && Object.hasOwn(REJECT_ERRORS, v);
 }

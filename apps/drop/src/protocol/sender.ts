@@ -10,6 +10,7 @@ import {
   parseErrorBody,
   parseIndexed,
   rejectErrorCode,
+  REFUSAL_ERROR_CODES,
   type Accept,
   type OfferedFile,
 } from './messages.js';
@@ -126,7 +127,7 @@ export class DropSender {
 
   #fail(err: unknown, tell = true): SenderAction[] {
     this.#state = 'failed';
-    return failureActions(err, tell, ['DROP_REMOTE_ERROR', 'DROP_REJECTED', 'DROP_NOT_ALLOWED', 'DROP_TOO_LARGE', 'DROP_NO_SPACE', 'DROP_CLOSED']);
+    return failureActions(err, tell, ['DROP_REMOTE_ERROR', ...REFUSAL_ERROR_CODES, 'DROP_CLOSED']);
   }
 
   #frame(frame: Frame, out: SenderAction[]): void {
