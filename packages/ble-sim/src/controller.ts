@@ -646,11 +646,7 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     if (phys & ~1) return status(Status.UnsupportedFeatureOrParameterValue); // 2M / Coded not simulated
     const [scanInterval, scanWindow, intervalMin, intervalMax, latency, supervisionTimeout] = entries[0];
     if (scanWindow > scanInterval || scanInterval < 4) return status(Status.InvalidHCICommandParameters);
-    if (intervalMin > intervalMax || intervalMin < 6 || intervalMax > 3200 || latency > 499) return status(Status.InvalidHCICommandParameters);
-    if (supervisionTimeout < 10 || supervisionTimeout > 3200) return status(Status.InvalidHCICommandParameters);
-    if (this.ownAddress(ownAddressType) === null) return status(Status.InvalidHCICommandParameters);
-    this.initiating = { filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout, extended: true };
-    return status(0, () => this.air.update(this));
+    return this.initiate({ filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout, extended: true }, intervalMax, status);
   }
 
   private setAdvertisingParameters(r: Reader): Reply {
@@ -700,10 +696,16 @@ export class SimController extends EventEmitter<SimControllerEvents> {
     r.u16(); // Max_CE_Length
     if (this.initiating) return status(Status.CommandDisallowed);
     if (scanWindow > scanInterval || filterPolicy > 1 || peerAddressType > 3 || ownAddressType > 3) return status(Status.InvalidHCICommandParameters);
+    return this.initiate({ filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout, extended: false }, intervalMax, status);
+  }
+
+  /** The checks LE Create Connection and LE Extended Create Connection share, then initiating starts. */
+  private initiate(want: InitiatingState, intervalMax: number, status: (s: number, after?: () => void) => Reply): Reply {
+    const { intervalMin, latency, supervisionTimeout } = want;
     if (intervalMin > intervalMax || intervalMin < 6 || intervalMax > 3200 || latency > 499) return status(Status.InvalidHCICommandParameters);
     if (supervisionTimeout < 10 || supervisionTimeout > 3200) return status(Status.InvalidHCICommandParameters);
-    if (this.ownAddress(ownAddressType) === null) return status(Status.InvalidHCICommandParameters);
-    this.initiating = { filterPolicy, peerAddressType: peerAddressType & 1, peerAddress, ownAddressType, intervalMin, latency, supervisionTimeout, extended: false };
+    if (this.ownAddress(want.ownAddressType) === null) return status(Status.InvalidHCICommandParameters);
+    this.initiating = want;
     return status(0, () => this.air.update(this));
   }
 
