@@ -487,35 +487,22 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     });
     done.catch(() => {});
     try {
+      // The same connection request either way; the command family is the one GAP chose at init.
+      const request = {
+        peerAddressType: opts.addressType ?? AddressType.Random,
+        peerAddress: peer,
+        ownAddressType: this.addressType,
+        connectionIntervalMin: opts.connectionIntervalMin ?? 24,
+        connectionIntervalMax: opts.connectionIntervalMax ?? 40,
+        maxLatency: opts.maxLatency ?? 0,
+        supervisionTimeout: opts.supervisionTimeout ?? 400,
+      };
       if (this.advertisingCommands === 'extended') {
         await this.command('HCI_LE_Extended_Create_Connection', {
-          parameters: extendedCreateConnectionParameters({
-            ownAddressType: this.addressType,
-            peerAddressType: opts.addressType ?? AddressType.Random,
-            peerAddress: peer,
-            scanInterval: 0x60,
-            scanWindow: 0x30,
-            connectionIntervalMin: opts.connectionIntervalMin ?? 24,
-            connectionIntervalMax: opts.connectionIntervalMax ?? 40,
-            maxLatency: opts.maxLatency ?? 0,
-            supervisionTimeout: opts.supervisionTimeout ?? 400,
-          }),
+          parameters: extendedCreateConnectionParameters({ ...request, scanInterval: 0x60, scanWindow: 0x30 }),
         });
       } else {
-        await this.command('HCI_LE_Create_Connection', {
-          leScanInterval: 0x60,
-          leScanWindow: 0x30,
-          initiatorFilterPolicy: 0,
-          peerAddressType: opts.addressType ?? AddressType.Random,
-          peerAddress: peer,
-          ownAddressType: this.addressType,
-          connectionIntervalMin: opts.connectionIntervalMin ?? 24,
-          connectionIntervalMax: opts.connectionIntervalMax ?? 40,
-          maxLatency: opts.maxLatency ?? 0,
-          supervisionTimeout: opts.supervisionTimeout ?? 400,
-          minCeLength: 0,
-          maxCeLength: 0,
-        });
+        await this.command('HCI_LE_Create_Connection', { ...request, leScanInterval: 0x60, leScanWindow: 0x30, initiatorFilterPolicy: 0, minCeLength: 0, maxCeLength: 0 });
       }
     } catch (e) {
       this.pendingConnect = undefined;
@@ -563,7 +550,6 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
 
   // ---- lifecycle ----
 
-
   get isClosed(): boolean {
     return this.closed;
   }
@@ -593,7 +579,6 @@ export class HciHost extends EventEmitter<HostEvents> implements ConnectionHost 
     this.emit('close');
   }
 }
-
 
 function parseAdOrUndefined(data: Buffer): AdvertisingData | undefined {
   try {
