@@ -56,15 +56,8 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
     await mkdir(dir, { recursive: true });
   });
   if (typeof device === 'number') return device;
+  // Resolved first thing in the try below, before any channel is served.
   let allowed: Device[] | undefined;
-  try {
-    if (opts.from !== undefined) allowed = resolveFrom(device, opts.from);
-  } catch (err) {
-    dispose();
-    await device.close();
-    return fail(out, err);
-  }
-  const allowedIds = allowed === undefined ? undefined : new Set(allowed.map((d) => d.deviceId));
   let exit: number = ExitCode.OK;
   let finishOnce: (() => void) | undefined;
   const onceDone = new Promise<void>((r) => (finishOnce = r));
@@ -75,7 +68,7 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
     const from = channel.device;
     const progress = new Progress(out);
     const show = showProgress(out, progress);
-    const isAllowed = allowedIds === undefined || allowedIds.has(from.deviceId);
+    const isAllowed = allowed === undefined || allowed.some((d) => d.deviceId === from.deviceId);
     try {
       const files = await receiveFiles(channel, {
         dir,
@@ -120,6 +113,7 @@ export async function receiveCommand(opts: ReceiveOptions): Promise<number> {
   };
 
   try {
+    if (opts.from !== undefined) allowed = resolveFrom(device, opts.from);
     device.on('refused', ({ peerId, protocol }) => {
       out.event({ event: 'refused', peerId, protocol }, undefined);
       out.note(`refused ${protocol} from ${peerId}: not a paired device`);
