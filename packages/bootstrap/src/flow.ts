@@ -2,10 +2,24 @@
 // pairing stage with its comparison events, and how a run ends (paired or failed).
 import { EventEmitter } from 'node:events';
 import type { Debugger } from 'debug';
-import type { DeviceStore, PairedOutcome } from '@pairkit/net';
+import type { DeviceStore, PairedOutcome, PairkitLibp2p } from '@pairkit/net';
 import { BootstrapError } from './errors.js';
-import type { BleLink, BleOob, BlePairResult } from './ports.js';
+import type { BleLink, BleOob, BlePairResult, BleRadio } from './ports.js';
 import { DEFAULT_TIMEOUTS, asBootstrapError, runStage, type HandoverEvents, type HandoverStage, type StageTimeouts } from './stages.js';
+
+/** The options both ends take. */
+export interface HandoverFlowOptions {
+  radio: BleRadio;
+  /** A started libp2p node running with the registry's identity. */
+  node: PairkitLibp2p;
+  registry: DeviceStore;
+  /** Numeric Comparison: resolve true when the user confirms the value. */
+  confirm: (value: string, signal: AbortSignal) => Promise<boolean>;
+  /** Per-stage limits; the initiator's `advertise` bounds the whole wait for a joiner, across attempts. */
+  timeouts?: Partial<StageTimeouts>;
+  signal?: AbortSignal;
+  now?: () => number;
+}
 
 export abstract class HandoverFlow extends EventEmitter<HandoverEvents> {
   protected readonly timeouts: StageTimeouts;
@@ -43,7 +57,7 @@ export abstract class HandoverFlow extends EventEmitter<HandoverEvents> {
   protected async pairBle(
     link: BleLink,
     signal: AbortSignal,
-    opts: { oob?: BleOob; confirm: (value: string, signal: AbortSignal) => Promise<boolean>; now: () => number },
+    opts: { oob?: BleOob; confirm: HandoverFlowOptions['confirm']; now: () => number },
   ): Promise<BlePairResult> {
     this.localAnswer = 'none';
     const t = opts.now();

@@ -46,5 +46,6 @@ export { DEFAULT_TIMEOUTS, runStage, type HandoverEvents, type HandoverStage, ty
 export { BondingStore } from './bond-store.js';
 export { BleHandoverInitiator, DEFAULT_MAX_ATTEMPTS, type BleHandoverInitiatorOptions } from './initiator.js';
 export { BleHandoverJoiner, type BleHandoverJoinerOptions, type ChooseInitiator } from './joiner.js';
+export type { HandoverFlowOptions } from './flow.js';
 export { HciBleRadio, HciBleLink, type HciRadioOptions, type RadioRegistry } from './hci-radio.js';
 export { BLE_BOND_PROTOCOL, requestBleBond, serveBleBond, type NetworkBondOptions, type NetworkBondResult } from './net-bond.js';

@@ -4,29 +4,23 @@
 // before the handover for a reason that is not the local user's is forgotten and the initiator
 // advertises again, up to `maxAttempts` connections per run (HANDOVER.md section 4).
 import createDebug from 'debug';
-import { PairingService, type DeviceStore, type PairedOutcome, type PairkitLibp2p } from '@pairkit/net';
+import { PairingService, type PairedOutcome } from '@pairkit/net';
 import { PairingCode } from '@pairkit/pairing';
 import { BondingStore } from './bond-store.js';
 import { BootstrapError } from './errors.js';
 import { sealHandover } from './handover.js';
-import { HANDOVER_PSM, HANDOVER_READY, PAIRKIT_SERVICE_UUID, type BleLink, type BleOob, type BleRadio } from './ports.js';
-import { HandoverFlow } from './flow.js';
-import { asBootstrapError, runStage, type StageTimeouts } from './stages.js';
+import { HANDOVER_PSM, HANDOVER_READY, PAIRKIT_SERVICE_UUID, type BleLink, type BleOob } from './ports.js';
+import { HandoverFlow, type HandoverFlowOptions } from './flow.js';
+import { asBootstrapError, runStage } from './stages.js';
 
 const log = createDebug('pairkit:bootstrap:initiator');
 
 /** BLE connections one initiator run serves before it gives up (TOO_MANY_ATTEMPTS). */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
-export interface BleHandoverInitiatorOptions {
-  radio: BleRadio;
-  /** A started libp2p node running with the registry's identity. */
-  node: PairkitLibp2p;
-  registry: DeviceStore;
+export interface BleHandoverInitiatorOptions extends HandoverFlowOptions {
   /** Advertised device name (default: the registry's device name). */
   name?: string;
-  /** Numeric Comparison: resolve true when the user confirms the value. */
-  confirm: (value: string, signal: AbortSignal) => Promise<boolean>;
   /** Pair with LE SC OOB (our data, printed earlier) instead of Numeric Comparison. */
   oob?: BleOob;
   /** Lifetime of the network pairing code (default 5 minutes). */
@@ -37,10 +31,6 @@ export interface BleHandoverInitiatorOptions {
    * fails with TOO_MANY_ATTEMPTS.
    */
   maxAttempts?: number;
-  /** `advertise` bounds the whole wait for a joiner, across attempts. */
-  timeouts?: Partial<StageTimeouts>;
-  signal?: AbortSignal;
-  now?: () => number;
 }
 
 /** What one connection needs from the run. */

@@ -4,26 +4,22 @@
 import createDebug from 'debug';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { PairingService, type DeviceStore, type PairedOutcome, type PairkitLibp2p } from '@pairkit/net';
+import { PairingService, type PairedOutcome } from '@pairkit/net';
 import { PairingCode } from '@pairkit/pairing';
 import { BondingStore } from './bond-store.js';
 import type { LeAddress } from './context.js';
 import { BootstrapError } from './errors.js';
 import { openHandover } from './handover.js';
-import { HANDOVER_PSM, HANDOVER_READY, PAIRKIT_SERVICE_UUID, type BleLink, type BleOob, type BleRadio, type NearbyInitiator } from './ports.js';
-import { HandoverFlow } from './flow.js';
-import { asBootstrapError, runStage, type StageTimeouts } from './stages.js';
+import { HANDOVER_PSM, HANDOVER_READY, PAIRKIT_SERVICE_UUID, type BleLink, type BleOob, type NearbyInitiator } from './ports.js';
+import { HandoverFlow, type HandoverFlowOptions } from './flow.js';
+import { asBootstrapError, runStage } from './stages.js';
 
 const log = createDebug('pairkit:bootstrap:joiner');
 
 /** Picks one initiator from those seen so far; undefined means "keep scanning". */
 export type ChooseInitiator = (seen: NearbyInitiator[], signal: AbortSignal) => Promise<NearbyInitiator | undefined> | NearbyInitiator | undefined;
 
-export interface BleHandoverJoinerOptions {
-  radio: BleRadio;
-  node: PairkitLibp2p;
-  registry: DeviceStore;
-  confirm: (value: string, signal: AbortSignal) => Promise<boolean>;
+export interface BleHandoverJoinerOptions extends HandoverFlowOptions {
   /**
    * Which initiator to connect to, asked each time a new one is seen. Default: the first one
    * seen. Ignored when `target` is given.
@@ -35,9 +31,6 @@ export interface BleHandoverJoinerOptions {
   target?: LeAddress;
   /** LE SC OOB with the peer's r and C instead of Numeric Comparison. */
   oob?: BleOob;
-  timeouts?: Partial<StageTimeouts>;
-  signal?: AbortSignal;
-  now?: () => number;
 }
 
 export class BleHandoverJoiner extends HandoverFlow {
