@@ -265,11 +265,15 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#unsubscribe();
-    const err = new SmpUsageError('CLOSED', 'security manager closed (link gone)');
-    for (const p of [...this.#pending.splice(0), ...this.#requests.splice(0)]) p.reject(err);
+    this.#rejectAll(new SmpUsageError('CLOSED', 'security manager closed (link gone)'));
   }
 
   // ---- internals ----
+
+  /** Ends every waiting pair() and requestSecurity() call with `err`. */
+  #rejectAll(err: Error): void {
+    for (const p of [...this.#pending.splice(0), ...this.#requests.splice(0)]) p.reject(err);
+  }
 
   #assertOpen(): void {
     if (this.#closed) throw new SmpUsageError('CLOSED', 'security manager is closed');
@@ -371,14 +375,12 @@ export class SecurityManager extends EventEmitter<SecurityManagerEvents> {
         debug('pairing failed: %s%s', a.error.message, a.remote ? ' (peer)' : '');
         this.#pendingKey = undefined;
         this.emit('pairingFailed', a.error);
-        for (const p of [...this.#pending.splice(0), ...this.#requests.splice(0)]) p.reject(a.error);
+        this.#rejectAll(a.error);
         return;
-      case 'timeout': {
+      case 'timeout':
         this.emit('timeout');
-        const err = new SmpUsageError('SMP_TIMEOUT', 'SMP timed out (30 s)');
-        for (const p of [...this.#pending.splice(0), ...this.#requests.splice(0)]) p.reject(err);
+        this.#rejectAll(new SmpUsageError('SMP_TIMEOUT', 'SMP timed out (30 s)'));
         return;
-      }
     }
   }
 
