@@ -192,7 +192,8 @@ export async function register(program: Command, ctx: CliContext, args: readonly
       const m = await manager(ctx, o); // validates the options before any IO
       const host = await openHost(ctx, o);
       const name = (o.name ?? registry.identity().name).slice(0, 20);
-      await host.startAdvertising({ data: { flags: 0x06, completeLocalName: name } });
+      const advertising = { data: { flags: 0x06, completeLocalName: name } };
+      await host.startAdvertising(advertising);
       ctx.output.result({ event: 'advertising', address: host.address, name }, () => `Advertising as ${name} (${host.address}). Ctrl-C to stop.`);
       const progress = ctx.output.progress('waiting for a central');
       await new Promise<void>((resolve, reject) => {
@@ -233,7 +234,7 @@ export async function register(program: Command, ctx: CliContext, args: readonly
             ctx.output.result({ event: 'disconnected', address }, () => `Central ${address} left`);
             // A central that left without pairing or encrypting does not end a --once run either:
             // advertise again and wait for the first one that does.
-            if (!ctx.signal.aborted && !finished) host.startAdvertising({ data: { flags: 0x06, completeLocalName: name } }).catch(() => {});
+            if (!ctx.signal.aborted && !finished) host.startAdvertising(advertising).catch(() => {});
           });
         });
       });
