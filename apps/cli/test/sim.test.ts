@@ -5,37 +5,24 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HciHost, readBtsnoop } from '@pairkit/hci';
+import { LineReader } from '../src/util/line-reader.js';
+import { MAIN } from './helpers/pair.js';
 
-const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 // Not the test runner's environment: NODE_TEST_CONTEXT would make the child report to it.
 const CHILD_ENV: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
 
-/** Lines of a child's stdout, queued so none is lost between two awaits. */
-function lineReader(input: NodeJS.ReadableStream): () => Promise<string> {
-  const queue: string[] = [];
-  let wake: (() => void) | undefined;
-  let ended = false;
-  const rl = createInterface({ input });
-  rl.on('line', (l) => {
-    queue.push(l);
-    wake?.();
-  });
-  rl.on('close', () => {
-    ended = true;
-    wake?.();
-  });
+/** Lines of a child's stdout, queued so none is lost between two awaits; its end is an error. */
+function lineReader(input: Readable): () => Promise<string> {
+  const lines = new LineReader(input);
   return async () => {
-    while (queue.length === 0) {
-      if (ended) throw new Error('stdout ended');
-      await new Promise<void>((r) => (wake = r));
-    }
-    return queue.shift()!;
+    const line = await lines.next();
+    if (line === undefined) throw new Error('stdout ended');
+    return line;
   };
 }
 
