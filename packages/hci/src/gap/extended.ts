@@ -3,7 +3,7 @@
 import { HciError } from '../errors.js';
 import { AdvertisingType } from '../constants.js';
 import { addressToBytes } from '../address.js';
-import type { ExtendedAdvertisingReport } from '../codec/events.js';
+import { ExtendedReportDataStatus as DataStatus, type ExtendedAdvertisingReport } from '../codec/events.js';
 
 /** Advertising_Event_Properties bits (§7.8.53). */
 export const AdvertisingEventProperties = {
@@ -117,7 +117,7 @@ export class ExtendedReportAssembler {
     const parts = prev ? [...prev.parts, r.data] : [r.data];
     const size = (prev?.size ?? 0) + r.data.length;
     if (size > this.maxBytes) return { report: r, data: Buffer.concat(parts).subarray(0, this.maxBytes), truncated: true };
-    if (status === 0b01) {
+    if (status === DataStatus.MoreToCome) {
       if (this.pending.size >= this.maxPending) {
         const oldest = this.pending.keys().next().value as string;
         this.pending.delete(oldest);
@@ -125,8 +125,8 @@ export class ExtendedReportAssembler {
       this.pending.set(key, { parts, size });
       return undefined;
     }
-    // 0b00 complete; 0b10 truncated; 0b11 is reserved and taken as truncated.
-    return { report: r, data: prev ? Buffer.concat(parts) : r.data, truncated: status !== 0 };
+    // Complete, truncated, or the reserved 0b11 (taken as truncated).
+    return { report: r, data: prev ? Buffer.concat(parts) : r.data, truncated: status !== DataStatus.Complete };
   }
 
   /** Drops fragments in progress (scanning stopped). */
