@@ -1,18 +1,24 @@
 // Two `pair` processes with separate homes on a `pair sim` server: the BLE handover end to end,
 // and its faults. Real child processes, real SQLite, real libp2p on loopback.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { home, list, pair, sim } from './helpers/cli.js';
 
 const LISTEN = ['--listen', '/ip4/127.0.0.1/tcp/0', '--no-mdns'];
 
-test('pair initiate --ble / pair join --ble: one confirmation, one entry each with the libp2p identity and the BLE bond', async (t) => {
+/** A `pair sim`, an advertising `initiate --ble --yes` (home a) and a `join --ble --yes` (home b) started after it. */
+async function initiatorAndJoiner(t: TestContext, joinArgs: string[] = []) {
   const hci = await sim(t);
   const ha = home(t, 'a');
   const hb = home(t, 'b');
   const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
   await a.waitFor('advertising');
-  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', ...LISTEN]);
+  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', ...joinArgs, ...LISTEN]);
+  return { ha, hb, a, b };
+}
+
+test('pair initiate --ble / pair join --ble: one confirmation, one entry each with the libp2p identity and the BLE bond', async (t) => {
+  const { ha, hb, a, b } = await initiatorAndJoiner(t);
   const [ca, cb] = await Promise.all([a.exited, b.exited]);
   assert.equal(ca, 0, a.stderr);
   assert.equal(cb, 0, b.stderr);
@@ -75,12 +81,7 @@ test('the other user rejecting the comparison is one failed attempt (the initiat
 });
 
 test('the initiator dying right after BLE pairing (link gone mid-handover): the joiner fails cleanly, nothing stored', async (t) => {
-  const hci = await sim(t);
-  const ha = home(t, 'a');
-  const hb = home(t, 'b');
-  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
-  await a.waitFor('advertising');
-  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', '--timeout', '20s', ...LISTEN]);
+  const { ha, hb, a, b } = await initiatorAndJoiner(t, ['--timeout', '20s']);
   await a.waitFor('ble-paired');
   a.kill('SIGKILL'); // power loss right after BLE pairing: the handover never goes out
   const cb = await b.exited;
@@ -96,12 +97,7 @@ test('the initiator dying right after BLE pairing (link gone mid-handover): the 
 });
 
 test('the network part failing after BLE succeeded: clean failure, the bond is not kept', async (t) => {
-  const hci = await sim(t);
-  const ha = home(t, 'a');
-  const hb = home(t, 'b');
-  const a = pair(t, ha, ['initiate', '--ble', '--hci', hci, '--yes', ...LISTEN]);
-  await a.waitFor('advertising');
-  const b = pair(t, hb, ['join', '--ble', '--hci', hci, '--yes', '--timeout', '6s', ...LISTEN]);
+  const { ha, hb, a, b } = await initiatorAndJoiner(t, ['--timeout', '6s']);
   await b.waitFor('handover');
   // The initiator disappears from the network after handing over: the joiner cannot pair.
   a.kill('SIGKILL');
