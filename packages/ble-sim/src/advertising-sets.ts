@@ -113,8 +113,8 @@ export class AdvertisingSets {
   setParameters(r: Reader): [number, number] {
     const handle = r.u8();
     const props = r.u16();
-    const intervalMin = r.u8() | (r.u8() << 8) | (r.u8() << 16);
-    const intervalMax = r.u8() | (r.u8() << 8) | (r.u8() << 16);
+    const intervalMin = r.u24();
+    const intervalMax = r.u24();
     const channelMap = r.u8();
     const ownAddressType = r.u8();
     const peerAddressType = r.u8();

@@ -17,6 +17,9 @@ export class Reader {
     this.pos += 2;
     return v;
   }
+  u24(): number {
+    return this.u16() | (this.u8() << 16);
+  }
   u64(): bigint {
     const b = this.bytes(8);
     return Buffer.from(b).readBigUInt64LE(0);
