@@ -42,13 +42,11 @@ export class DropProcess {
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       this.#waiters.push({ pred, resolve });
+      // `exited` waits for 'close': every line was read by then, so a late match is already in events.
       void this.exited.then((code) => {
-        // give the line reader a moment to deliver the last lines
-        setTimeout(() => {
-          const late = this.events.find(pred);
-          if (late !== undefined) resolve(late);
-          else reject(new Error(`drop exited (${code}) before ${what}; stderr: ${this.stderr.slice(-2000)}; events: ${JSON.stringify(this.events.filter((e) => e.event !== 'progress')).slice(-2000)}`));
-        }, 50);
+        const late = this.events.find(pred);
+        if (late !== undefined) resolve(late);
+        else reject(new Error(`drop exited (${code}) before ${what}; stderr: ${this.stderr.slice(-2000)}; events: ${JSON.stringify(this.events.filter((e) => e.event !== 'progress')).slice(-2000)}`));
       });
     });
   }
@@ -62,6 +60,5 @@ export class DropProcess {
 export async function runDrop(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; events: DropEvent[]; stderr: string; stdout: string }> {
   const p = new DropProcess(args, env);
   const code = await p.exited;
-  await new Promise((r) => setTimeout(r, 20));
   return { code, events: p.events, stderr: p.stderr, stdout: p.events.map((e) => (e.event === 'text' ? e.line : JSON.stringify(e))).join('\n') };
 }
