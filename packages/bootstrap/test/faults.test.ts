@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError, type HandoverEvents } from '../src/index.js';
 import { devicesOnAir, type TestDevice } from './helpers/device.js';
+import { advertisingAgain } from './helpers/flow.js';
 
 const yes = async (): Promise<boolean> => true;
 
@@ -30,12 +31,6 @@ function dropsDuringPairing(d: TestDevice): BleHandoverJoiner {
       return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
     },
   });
-}
-
-/** Resolves when the initiator advertises for the `n`th time; rejects if its run ends first. */
-function advertisingAgain(ini: BleHandoverInitiator, n: number, run: Promise<unknown>): Promise<void> {
-  const again = new Promise<void>((resolve) => ini.on('advertising', (e) => e.attempt === n && resolve()));
-  return Promise.race([again, run.then(() => assert.fail(`the run ended before advertising #${n}`))]);
 }
 
 test('a joiner whose link drops during pairing is forgotten: the initiator advertises again and the next joiner pairs end to end', async (t) => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BleHandoverInitiator, BleHandoverJoiner, BootstrapError, createLocalOob, encodeOobText, parseOobText } from '../src/index.js';
 import { devicesOnAir } from './helpers/device.js';
+import { advertisingAgain } from './helpers/flow.js';
 
 test('in-process: scan, connect, Numeric Comparison, sealed handover, network pairing; one entry each with the bond', async (t) => {
   const [a, b] = await devicesOnAir(t, 'alpha', 'beta');
@@ -70,7 +71,7 @@ test('in-process: LE SC OOB (one-sided) pairs with no comparison; forged OOB dat
   const ra = ini.run();
   ra.catch(() => {});
   t.after(() => ini.close());
-  const again = Promise.race([new Promise<void>((resolve) => ini.on('advertising', (e) => e.attempt === 2 && resolve())), ra.then(() => assert.fail('ended'))]);
+  const again = advertisingAgain(ini, 2, ra);
   again.catch(() => {});
   const bad = new BleHandoverJoiner({ radio: b.radio, node: b.node, registry: b.registry, confirm: noCompare, target: forged.address, oob: { peer: forged } });
   const [rbad] = await Promise.allSettled([bad.run()]);
