@@ -1,7 +1,8 @@
 import { Pairkit, PairkitError, type PairkitOptions } from 'pairkit';
 import { DropError } from '../errors.js';
 import type { TransferEvent } from '../transfer.js';
-import { ExitCode, Progress, formatBytes, type Output } from './output.js';
+import { formatBytes } from '../bytes.js';
+import { ExitCode, Progress, type Output } from './output.js';
 
 /** The drop protocol on pairkit channels. */
 export const DROP_PROTOCOL_ID = '/pairkit-drop/1.0.0';

@@ -2,8 +2,6 @@
 // human lines on stdout and progress on stderr.
 import { formatBytes } from '../bytes.js';
 
-export { formatBytes };
-
 export const ExitCode = {
   OK: 0,
   FAILURE: 1,

@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Channel, Device, Pairkit } from 'pairkit';
-import { parseSize } from '../bytes.js';
+import { formatBytes, parseSize } from '../bytes.js';
 import type { DropErrorCode } from '../errors.js';
 import { REFUSAL_ERROR_CODES } from '../protocol/messages.js';
 import { receiveFiles } from '../transfer.js';
 import { DROP_PROTOCOL_ID, describeError, fail, interruptSignal, openChecked, peakRss, showProgress, type CommonOptions } from './common.js';
-import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
+import { ExitCode, Progress, makeOutput } from './output.js';
 
 export interface ReceiveOptions extends CommonOptions {
   dir?: string;

@@ -4,7 +4,8 @@ import { DropError } from '../errors.js';
 import { checkFileName } from '../protocol/messages.js';
 import { sendFiles } from '../transfer.js';
 import { DROP_PROTOCOL_ID, fail, interruptSignal, openChecked, peakRss, showProgress, type CommonOptions } from './common.js';
-import { ExitCode, Progress, formatBytes, makeOutput } from './output.js';
+import { formatBytes } from '../bytes.js';
+import { ExitCode, Progress, makeOutput } from './output.js';
 
 export interface SendOptions extends CommonOptions {
   timeout?: string;
