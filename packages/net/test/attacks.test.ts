@@ -12,7 +12,7 @@ import {
 } from '@pairkit/pairing';
 import { deviceIdFromPublicKey } from '@pairkit/registry';
 import { announceSession, rendezvousCid, PAIR_PROTOCOL, NetError } from '../src/index.js';
-import { makeDevice, type TestDevice } from './helpers/device.js';
+import { makeDevice, peerOf, type TestDevice } from './helpers/device.js';
 import { Attacker, RawPairingStream, random } from './helpers/attacker.js';
 import { makeIdentity } from './helpers/identity.js';
 import type { NodeIdentity } from '../src/node.js';
@@ -60,10 +60,6 @@ async function pump(conv: PairingConversation, raw: RawPairingStream, first: Pai
     const m = await raw.next(5_000).catch(() => null);
     actions = m == null ? conv.close(Date.now()) : conv.receive(encodeMessageFrame(m), Date.now());
   }
-}
-
-function peerOf(d: { node: TestDevice['node'] }): { id: TestDevice['node']['peerId']; multiaddrs: ReturnType<TestDevice['node']['getMultiaddrs']> } {
-  return { id: d.node.peerId, multiaddrs: d.node.getMultiaddrs() };
 }
 
 /** Starts a session on alice that the test can cancel; the code is what a shoulder-surfer would not have. */

@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Stream } from '@libp2p/interface';
 import { DeviceChannels, FrameStream, NetError, libp2pPrivateKey, streamChunks } from '../src/index.js';
 import { encodeLength } from '../src/frames.js';
-import { makeDevice, type TestDevice } from './helpers/device.js';
+import { makeDevice, pairDirect, type TestDevice } from './helpers/device.js';
 
 const BULK = '/pairkit-test/bulk/1.0.0';
 const RAW_STATUS_AND_DATA = '/pairkit-test/raw-status/1.0.0';
@@ -24,9 +24,7 @@ let bobId: string;
 before(async () => {
   alice = await makeDevice('alice');
   bob = await makeDevice('bob');
-  const { code, result } = alice.service.initiate({ dht: false });
-  await bob.service.join(code, { peers: [{ id: alice.node.peerId, multiaddrs: alice.node.getMultiaddrs() }], mdns: false, dht: false });
-  await result;
+  await pairDirect(alice, bob);
   bobId = bob.registry.identity().deviceId;
   ac = new DeviceChannels(alice.node, alice.registry, libp2pPrivateKey(alice.registry.identity()));
   bc = new DeviceChannels(bob.node, bob.registry, libp2pPrivateKey(bob.registry.identity()));

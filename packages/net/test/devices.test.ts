@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { multiaddr } from '@multiformats/multiaddr';
 import { DeviceChannels, FrameStream, NetError, libp2pPrivateKey } from '../src/index.js';
-import { makeDevice, type TestDevice } from './helpers/device.js';
+import { makeDevice, pairDirect, type TestDevice } from './helpers/device.js';
 
 const ECHO = '/pairkit-test/echo/1.0.0';
 let alice: TestDevice;
@@ -23,9 +23,7 @@ before(async () => {
   alice = await makeDevice('alice');
   bob = await makeDevice('bob');
   carol = await makeDevice('carol');
-  const { code, result } = alice.service.initiate({ dht: false });
-  await bob.service.join(code, { peers: [{ id: alice.node.peerId, multiaddrs: alice.node.getMultiaddrs() }], mdns: false, dht: false });
-  await result;
+  await pairDirect(alice, bob);
   bobId = bob.registry.identity().deviceId;
   aliceId = alice.registry.identity().deviceId;
   ac = channels(alice);

@@ -42,3 +42,15 @@ export async function makeDevice(
     }
   };
 }
+
+/** How a joiner dials `d` directly (no DHT, no mDNS). */
+export function peerOf(d: { node: PairkitLibp2p }): { id: PairkitLibp2p['peerId']; multiaddrs: ReturnType<PairkitLibp2p['getMultiaddrs']> } {
+  return { id: d.node.peerId, multiaddrs: d.node.getMultiaddrs() };
+}
+
+/** Pairs two devices with the real protocol over a direct loopback dial; both registries hold each other. */
+export async function pairDirect(initiator: TestDevice, joiner: TestDevice): Promise<void> {
+  const { code, result } = initiator.service.initiate({ dht: false });
+  await joiner.service.join(code, { peers: [peerOf(initiator)], mdns: false, dht: false });
+  await result;
+}
