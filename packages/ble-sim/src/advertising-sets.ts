@@ -2,7 +2,7 @@
 // data, enable with duration / event limits, remove and clear. Sans-IO: the controller passes
 // the command parameters in and is told through SetsHost what happens on the air.
 import { Reader } from './bytes.js';
-import { LEGACY_TYPE_PROPS, Props, Status } from './constants.js';
+import { AdvType, LEGACY_TYPE_PROPS, Props, Status } from './constants.js';
 
 export interface ExtAdvSet {
   readonly handle: number;
@@ -258,7 +258,7 @@ export class AdvertisingSets {
     for (const { set, duration } of entries) {
       if (set.partialData !== null || set.partialScanResponse !== null) return Status.CommandDisallowed;
       if (!hasAddress(set)) return Status.InvalidHCICommandParameters;
-      const legacyHighDuty = set.props === LEGACY_TYPE_PROPS[0x01];
+      const legacyHighDuty = set.props === LEGACY_TYPE_PROPS[AdvType.ADV_DIRECT_IND_HIGH];
       if (legacyHighDuty && (duration === 0 || duration > HIGH_DUTY_MAX_DURATION)) return Status.InvalidHCICommandParameters;
       if (!isLegacy(set.props) && isScannable(set.props) && set.scanResponse.length === 0) return Status.CommandDisallowed;
     }
