@@ -1,4 +1,4 @@
-import { AdvertisingType, HciStatus } from '../constants.js';
+import { AddressType, AdvertisingType, HciStatus } from '../constants.js';
 import { isHciError } from '../errors.js';
 import { buildAd, type AdInput } from './ad.js';
 import { AdvertisingEventProperties as P, LEGACY_PDU_PROPERTIES, checkExtendedLength, dataFragments, enableEntries } from './extended.js';
@@ -97,7 +97,7 @@ async function startExtendedAdvertising(host: GapHost, opts: AdvertisingOptions)
     advertisingSid: 0,
     scanRequestNotificationEnable: 0,
   });
-  if (host.addressType === 1) await host.command('HCI_LE_Set_Advertising_Set_Random_Address', { advertisingHandle, randomAddress: host.address });
+  if (host.addressType === AddressType.Random) await host.command('HCI_LE_Set_Advertising_Set_Random_Address', { advertisingHandle, randomAddress: host.address });
   if (plan.data.length > 0) {
     for (const [operation, fragment] of dataFragments(plan.data)) {
       await host.command('HCI_LE_Set_Extended_Advertising_Data', { advertisingHandle, operation, fragmentPreference: 1, advertisingData: fragment });
