@@ -261,6 +261,7 @@ test('watchDevices also reports what another process does on the same home (a pa
   const stop = new AbortController();
   const seen: DeviceChange[] = [];
   let notify: (() => void) | undefined;
+  // The loop's first next() runs the generator up to its first wait at once: it listens from here.
   const watching = (async () => {
     for await (const c of app.watchDevices({ signal: stop.signal, intervalMs: 50 })) {
       seen.push(c);
@@ -280,7 +281,6 @@ test('watchDevices also reports what another process does on the same home (a pa
     return out.trim();
   };
   const registryUrl = import.meta.resolve('@pairkit/registry');
-  await new Promise((r) => setImmediate(r)); // the iterator has started listening
   const deviceId = await other(`
     import { generateKeyPairSync } from 'node:crypto';
     import { DeviceRegistry, peerIdFromEd25519PublicKey } from ${JSON.stringify(registryUrl)};
