@@ -81,6 +81,14 @@ async function pairOnce(t: TestContext, hci: string, a: string, b: string, advAr
   return { address: String(address), adv, central, advExit: p, centralExit: c };
 }
 
+/** `pair ble bonds --json` of a home: its bond lines. */
+async function bondsOf(t: TestContext, home: string): Promise<Record<string, unknown>[]> {
+  const bonds = start(t, ['--home', home, 'ble', 'bonds']);
+  const done = await bonds.done;
+  assert.equal(done.code, 0, done.stderr);
+  return bonds.lines;
+}
+
 test('pair ble: passkey with --mitm, bonds, reconnect with the bond, forget', async (t) => {
   const hci = await sim(t);
   const [a, b] = homes(t);
@@ -92,12 +100,11 @@ test('pair ble: passkey with --mitm, bonds, reconnect with the bond, forget', as
   assert.equal(r.central.lines.find((l) => l.event === 'encrypted')?.level, 4);
   assert.equal(r.adv.lines.find((l) => l.event === 'paired')?.mitm, true);
 
-  const bonds = start(t, ['--home', b, 'ble', 'bonds']);
-  assert.equal((await bonds.done).code, 0);
-  assert.equal(bonds.lines.length, 1);
-  assert.equal(bonds.lines[0].address, r.address);
-  assert.equal(bonds.lines[0].mitm, true);
-  assert.equal(JSON.stringify(bonds.lines[0]).includes('ltk'), false, 'no key material printed');
+  const bonds = await bondsOf(t, b);
+  assert.equal(bonds.length, 1);
+  assert.equal(bonds[0].address, r.address);
+  assert.equal(bonds[0].mitm, true);
+  assert.equal(JSON.stringify(bonds[0]).includes('ltk'), false, 'no key material printed');
 
   // Second connection: encrypted with the stored bond, no pairing.
   const again = await pairOnce(t, hci, a, b, [], []);
@@ -131,9 +138,7 @@ test('pair ble: a wrong passkey fails on both sides with CONFIRM_VALUE_FAILED (e
   assert.deepEqual(r.central.lines.find((l) => l.event === 'failed'), { event: 'failed', reason: 'CONFIRM_VALUE_FAILED' });
   assert.deepEqual(r.adv.lines.find((l) => l.event === 'failed'), { event: 'failed', reason: 'CONFIRM_VALUE_FAILED' });
   for (const home of [a, b]) {
-    const bonds = start(t, ['--home', home, 'ble', 'bonds']);
-    assert.equal((await bonds.done).code, 0);
-    assert.equal(bonds.lines.length, 0);
+    assert.equal((await bondsOf(t, home)).length, 0);
   }
 });
 
@@ -173,19 +178,10 @@ test('pair ble pair: a bond weaker than --mitm is not used; the devices pair aga
   const second = await pairOnce(t, hci, a, b, ['--io', 'display', '--mitm', '--passkey', '654321'], ['--io', 'keyboard', '--mitm', '--passkey', '654321']);
   assert.equal(second.centralExit.code, 0, second.centralExit.stderr);
   assert.deepEqual(second.central.lines.find((l) => l.event === 'paired'), { event: 'paired', address: first.address, sc: true, mitm: true, bonded: true });
-  const bonds = start(t, ['--home', b, 'ble', 'bonds']);
-  await bonds.done;
-  assert.equal(bonds.lines.length, 1);
-  assert.equal(bonds.lines[0].mitm, true, 'the stronger bond replaced the old one');
+  const bonds = await bondsOf(t, b);
+  assert.equal(bonds.length, 1);
+  assert.equal(bonds[0].mitm, true, 'the stronger bond replaced the old one');
 });
-
-/** `pair ble bonds --json` of a home: its bond lines. */
-async function bondsOf(t: TestContext, home: string): Promise<Record<string, unknown>[]> {
-  const bonds = start(t, ['--home', home, 'ble', 'bonds']);
-  const done = await bonds.done;
-  assert.equal(done.code, 0, done.stderr);
-  return bonds.lines;
-}
 
 test('pair ble advertise --once: a central that leaves without pairing does not end the run; the next one pairs', async (t) => {
   const hci = await sim(t);
