@@ -1,11 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, open, readdir, rm, stat, statfs } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DropProcess, runDrop, type DropEvent } from './helpers/proc.js';
 import { pairHomes, removeFrom } from './helpers/pairing.js';
-import { generateFile, randomFile, sha256Stream } from './helpers/files.js';
+import { generateFile, randomFile, sha256Stream, sparseFileOverFs } from './helpers/files.js';
 
 // Real processes, real libp2p on loopback. The receiver prints its address; the sender uses
 // it as --bootstrap, so no LAN discovery is needed.
@@ -118,12 +118,7 @@ describe('drop between two processes', { timeout: 240_000 }, () => {
   test('receive refuses an offer larger than the free disk space; a device --from leaves out does not use up --once', async (t) => {
     const out = join(root, 'out-space');
     await mkdir(out);
-    // A sparse file larger than the whole file system: no room taken here, and it can never fit.
-    const fs = await statfs(out);
-    const huge = join(root, 'huge.img');
-    const fh = await open(huge, 'w');
-    await fh.truncate(fs.blocks * fs.bsize + 2 ** 30);
-    await fh.close();
+    const huge = await sparseFileOverFs(join(root, 'huge.img'), out);
     t.after(() => rm(huge, { force: true }));
 
     const r = receiver(out, ['--once', '--from', 'sender']);

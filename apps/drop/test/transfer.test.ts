@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, readdir, readFile, stat, statfs, truncate, writeFile, utimes, mkdir } from 'node:fs/promises';
+import { readdir, readFile, stat, truncate, writeFile, utimes, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DropError, freeSpace, receiveFiles, sendFiles, type TransferEvent } from '../src/index.js';
 import { duplexPair } from './helpers/duplex.js';
-import { randomFile, sha256File, tempDir } from './helpers/files.js';
+import { randomFile, sha256File, sparseFileOverFs, tempDir } from './helpers/files.js';
 
 async function dirs(t: Parameters<typeof tempDir>[0]): Promise<{ src: string; dst: string }> {
   const root = await tempDir(t);
@@ -181,13 +181,8 @@ test('maxBytes: an offer over the limit is refused with DROP_TOO_LARGE on both s
 
 test('an offer larger than the free space of the target file system is refused with DROP_NO_SPACE', async (t) => {
   const { src, dst } = await dirs(t);
-  // A sparse file bigger than the whole file system: it takes no room here and can never fit.
-  const fs = await statfs(dst);
   assert.ok((await freeSpace(dst)) !== undefined, 'statfs works here (else the offer would be accepted)');
-  const huge = join(src, 'huge.img');
-  const fh = await open(huge, 'w');
-  await fh.truncate(fs.blocks * fs.bsize + 2 ** 30);
-  await fh.close();
+  const huge = await sparseFileOverFs(join(src, 'huge.img'), dst);
   const r = await outcome([huge], { dir: dst });
   assert.deepEqual([r.s, r.r], ['DROP_NO_SPACE', 'DROP_NO_SPACE']);
   assert.match(r.message, /^the receiver refused: not enough disk space: 1 file needs [\d.]+ [GT]iB, [\d.]+ [KMGT]?i?B free$/);

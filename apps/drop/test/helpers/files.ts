@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -13,6 +13,15 @@ export async function tempDir(t: TestContext, prefix = 'drop-'): Promise<string>
 export async function randomFile(dir: string, name: string, size: number): Promise<string> {
   const path = join(dir, name);
   await writeFile(path, randomBytes(size));
+  return path;
+}
+
+/** A sparse file larger than the whole file system holding `dir`: it takes no room, and can never fit there. */
+export async function sparseFileOverFs(path: string, dir: string): Promise<string> {
+  const fs = await statfs(dir);
+  const fh = await open(path, 'w');
+  await fh.truncate(fs.blocks * fs.bsize + 2 ** 30);
+  await fh.close();
   return path;
 }
 
